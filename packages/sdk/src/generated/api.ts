@@ -1,0 +1,95 @@
+// Generated from the server's method contracts by `npm run gen:api`. Do not edit.
+
+/** Checks that the server answers. Returns "pong". (role: viewer) */
+export interface PingParams {}
+
+export type PingResult = 'pong';
+
+/** Describes the server: name, version, capabilities, formats, limits and methods. (role: admin) */
+export interface GetServerInfoParams {}
+
+export interface GetServerInfoResult {
+  name: string;
+  version: string;
+  api_version: string;
+  capabilities: string[];
+  supported_formats: string[];
+  max_cameras: number;
+  methods: string[];
+  limits: {
+    max_message_bytes: number;
+    max_batch_requests: number;
+    max_connections: number;
+  };
+}
+
+/** Overall health with per-component detail, uptime and version. (role: admin) */
+export interface GetStatusParams {}
+
+export interface GetStatusResult {
+  status: 'healthy' | 'degraded' | 'unhealthy';
+  /**
+   * seconds since the service started
+   */
+  uptime: number;
+  version: string;
+  components: {
+    [k: string]:
+      | {
+          status: 'healthy' | 'degraded' | 'unhealthy';
+          critical: boolean;
+          message?: string;
+          details?: {
+            [k: string]: unknown | undefined;
+          };
+        }
+      | undefined;
+  };
+}
+
+/** Request, connection and process figures since the service started. (role: admin) */
+export interface GetMetricsParams {}
+
+export interface GetMetricsResult {
+  active_connections: number;
+  total_requests: number;
+  failed_requests: number;
+  /**
+   * mean handling time in milliseconds
+   */
+  average_response_time: number;
+  /**
+   * failed requests over all requests
+   */
+  error_rate: number;
+  memory_usage: {
+    rss_bytes: number;
+    heap_used_bytes: number;
+    heap_total_bytes: number;
+  };
+  cpu_usage: {
+    /**
+     * percent of one core over the last few seconds
+     */
+    percent: number;
+    user_seconds: number;
+    system_seconds: number;
+  };
+  uptime_seconds: number;
+}
+
+/** Every method: its params and result. */
+export interface Methods {
+  ping: { params: PingParams; result: PingResult };
+  get_server_info: { params: GetServerInfoParams; result: GetServerInfoResult };
+  get_status: { params: GetStatusParams; result: GetStatusResult };
+  get_metrics: { params: GetMetricsParams; result: GetMetricsResult };
+}
+
+/** Every server notification: its params. */
+export interface Notifications {
+
+}
+
+export type MethodName = keyof Methods;
+export type NotificationName = keyof Notifications;

@@ -1,0 +1,31 @@
+/** Writes (or with --check, verifies) the SDK types and the API reference. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { renderApiReference, renderSdkTypes } from './api-artifacts.js';
+
+const root = fileURLToPath(new URL('../../../../', import.meta.url));
+const targets = [
+  { path: `${root}packages/sdk/src/generated/api.ts`, render: () => renderSdkTypes() },
+  { path: `${root}docs/api-reference.md`, render: async () => renderApiReference() },
+];
+
+const check = process.argv.includes('--check');
+let stale = 0;
+for (const target of targets) {
+  const text = await target.render();
+  let current = '';
+  try {
+    current = readFileSync(target.path, 'utf8');
+  } catch {
+    // missing: written below
+  }
+  if (current === text) continue;
+  if (check) {
+    console.error(`${target.path} is out of date: run npm run gen:api`);
+    stale += 1;
+  } else {
+    writeFileSync(target.path, text);
+    console.log(`wrote ${target.path}`);
+  }
+}
+process.exitCode = stale > 0 ? 1 : 0;

@@ -1,0 +1,235 @@
+/**
+ * The composition root: builds every module, wires them together, starts them in order
+ * and stops them in reverse. No logic of its own beyond wiring.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config, ConfigStore, ReloadResult } from './config/index.js';
+import { HealthRegistry, ServiceMetrics, healthHandler } from './health/index.js';
+import type { Logger } from './logging/index.js';
+import { Dispatcher, MethodRegistry } from './rpc/index.js';
+import { registerSystemMethods } from './system/index.js';
+import {
+  WsServer,
+  closeServer,
+  createHttpServer,
+  listen,
+  sendJson,
+  type WsLimits,
+} from './transport/index.js';
+import { API_VERSION, VERSION } from './version.js';
+
+export interface AppOptions {
+  config: ConfigStore;
+  log: Logger;
+  /** Changes the level of every logger (SIGHUP reload of logging.level). */
+  setLogLevel?: (level: string) => void;
+  /** Checks every result against its method's contract; for tests. */
+  validateResults?: boolean;
+}
+
+export interface AppAddresses {
+  api: AddressInfo;
+  health: AddressInfo;
+  /** ws:// or wss:// URL of the JSON-RPC endpoint, on the address actually bound. */
+  wsUrl: string;
+  healthUrl: string;
+}
+
+function wsLimits(config: Config): WsLimits {
+  const s = config.server;
+  return {
+    maxConnections: s.max_connections,
+    maxMessageBytes: s.max_message_bytes,
+    maxInflight: s.max_inflight_requests,
+    maxSendBufferBytes: s.max_send_buffer_bytes,
+    keepaliveIntervalMs: s.keepalive_interval_seconds * 1000,
+  };
+}
+
+function urlHost(address: AddressInfo): string {
+  if (address.address === '0.0.0.0') return '127.0.0.1';
+  if (address.address === '::') return '[::1]';
+  return address.family === 'IPv6' ? `[${address.address}]` : address.address;
+}
+
+export class App {
+  readonly metrics = new ServiceMetrics();
+  readonly health = new HealthRegistry({ version: VERSION });
+  readonly methods = new MethodRegistry();
+  readonly ws: WsServer;
+  readonly #config: ConfigStore;
+  readonly #log: Logger;
+  readonly #setLogLevel: ((level: string) => void) | undefined;
+  readonly #dispatcher: Dispatcher;
+  readonly #apiServer: Server;
+  readonly #healthServer: Server;
+  #addresses: AppAddresses | undefined;
+  #stopping: Promise<void> | undefined;
+
+  constructor(options: AppOptions) {
+    const config = options.config.current;
+    this.#config = options.config;
+    this.#log = options.log;
+    this.#setLogLevel = options.setLogLevel;
+
+    this.#dispatcher = new Dispatcher({
+      registry: this.methods,
+      log: this.#log.child({ component: 'rpc' }),
+      maxBatch: config.server.max_batch_requests,
+      validateResults: options.validateResults ?? false,
+      onCall: (call) => this.metrics.observeCall(call),
+    });
+
+    this.ws = new WsServer({
+      path: config.server.websocket_path,
+      limits: wsLimits(config),
+      handler: this.#dispatcher,
+      log: this.#log.child({ component: 'websocket' }),
+      // Until authentication is wired in (issue 3), every connection acts as admin.
+      initialRole: () => 'admin',
+    });
+    this.ws.on('open', () => this.metrics.setConnections(this.ws.size));
+    this.ws.on('close', () => this.metrics.setConnections(this.ws.size));
+    this.ws.on('drop', (reason) => this.metrics.connectionDropped(reason));
+
+    this.#apiServer = createHttpServer(config.server.tls, (req, res) => {
+      sendJson(res, 404, {
+        error: `This is the camera service API port: connect a WebSocket to ${config.server.websocket_path}.`,
+      });
+    });
+    this.#apiServer.on('upgrade', (req, socket, head) => this.ws.handleUpgrade(req, socket, head));
+
+    this.#healthServer = createHttpServer(
+      { cert: null, key: null },
+      healthHandler({
+        registry: this.health,
+        metrics: this.metrics,
+        log: this.#log.child({ component: 'health' }),
+      }),
+    );
+
+    this.health.register({
+      name: 'websocket',
+      critical: true,
+      check: () => {
+        const { maxConnections } = this.ws.limits;
+        const details = { connections: this.ws.size, max_connections: maxConnections };
+        if (!this.#apiServer.listening) {
+          return { status: 'unhealthy', message: 'the API port is not listening', details };
+        }
+        if (this.ws.size >= maxConnections) {
+          return {
+            status: 'degraded',
+            message: 'at the connection limit: new clients are refused',
+            details,
+          };
+        }
+        return { status: 'healthy', details };
+      },
+    });
+
+    registerSystemMethods({
+      identity: {
+        name: 'MediaMTX Camera Service',
+        version: VERSION,
+        apiVersion: API_VERSION,
+        capabilities: ['json-rpc-2.0', 'batch', 'notifications'],
+        supportedFormats: [],
+      },
+      methods: this.methods,
+      health: this.health,
+      metrics: this.metrics,
+      connections: () => this.ws.size,
+      limits: () => {
+        const c = this.#config.current;
+        return {
+          max_message_bytes: c.server.max_message_bytes,
+          max_batch_requests: c.server.max_batch_requests,
+          max_connections: c.server.max_connections,
+          max_cameras: c.camera.max_cameras,
+        };
+      },
+    });
+
+    this.#config.on('change', ({ current }) => this.#applyLive(current));
+  }
+
+  get addresses(): AppAddresses {
+    if (!this.#addresses) throw new Error('the app has not started');
+    return this.#addresses;
+  }
+
+  async start(): Promise<AppAddresses> {
+    const config = this.#config.current;
+    const api = await listen(this.#apiServer, config.server.port, config.server.host, 'API server');
+    const health = await listen(
+      this.#healthServer,
+      config.health.port,
+      config.health.host,
+      'health server',
+    );
+    const scheme = config.server.tls.cert ? 'wss' : 'ws';
+    this.#addresses = {
+      api,
+      health,
+      wsUrl: `${scheme}://${urlHost(api)}:${api.port}${config.server.websocket_path}`,
+      healthUrl: `http://${urlHost(health)}:${health.port}`,
+    };
+    this.health.setReady(true);
+    this.#log.info(
+      {
+        api_port: api.port,
+        health_port: health.port,
+        ws_url: this.#addresses.wsUrl,
+        health_url: this.#addresses.healthUrl,
+      },
+      'listening',
+    );
+    return this.#addresses;
+  }
+
+  /** Re-reads the configuration (SIGHUP); the running one stays when the new one is invalid. */
+  reload(): ReloadResult {
+    const result = this.#config.reload();
+    if (!result.ok) {
+      this.#log.error(
+        { err: result.error.message },
+        'configuration reload failed; keeping the running configuration',
+      );
+      return result;
+    }
+    const { applied, pendingRestart } = result.change;
+    if (pendingRestart.length > 0) {
+      this.#log.warn(
+        { keys: pendingRestart },
+        'configuration changes that take effect after a restart',
+      );
+    }
+    this.#log.info(
+      { applied },
+      applied.length > 0 ? 'configuration reloaded' : 'configuration reloaded: nothing to apply',
+    );
+    return result;
+  }
+
+  /** Stops in reverse order of start. Safe to call more than once. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    this.health.setReady(false, 'the service is stopping');
+    const timeoutMs = this.#config.current.server.shutdown_timeout_seconds * 1000;
+    await Promise.all([closeServer(this.#apiServer), this.ws.close(timeoutMs)]);
+    await closeServer(this.#healthServer);
+    this.metrics.close();
+  }
+
+  #applyLive(config: Config): void {
+    this.#setLogLevel?.(config.logging.level);
+    this.ws.setLimits(wsLimits(config));
+    this.#dispatcher.setMaxBatch(config.server.max_batch_requests);
+  }
+}

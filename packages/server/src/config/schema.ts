@@ -1,0 +1,279 @@
+/**
+ * The configuration schema: one source of truth for the keys (SPEC section 7), their
+ * types, validation and defaults. `Config` is derived from it; nothing else declares keys.
+ *
+ * Defaults are for running from a clone without root: state and media under ./data
+ * (relative paths resolve against the working directory). Production installs set
+ * absolute paths in their config file.
+ */
+import { z } from 'zod';
+
+const port = z
+  .number({ error: 'expected a port number from 0 to 65535 (0 picks a free port)' })
+  .int({ error: 'expected a whole port number from 0 to 65535' })
+  .min(0, { error: 'expected a port number from 0 to 65535' })
+  .max(65535, { error: 'expected a port number from 0 to 65535' });
+const host = z.string({ error: 'expected a host name or IP address' }).min(1);
+const percent = z
+  .number({ error: 'expected a percentage from 1 to 100' })
+  .min(1, { error: 'expected a percentage from 1 to 100' })
+  .max(100, { error: 'expected a percentage from 1 to 100' });
+const positiveInt = (what: string) =>
+  z
+    .number({ error: `expected ${what} (a whole number above 0)` })
+    .int({ error: `expected ${what} (a whole number above 0)` })
+    .min(1, { error: `expected ${what} (a whole number above 0)` });
+const positiveSeconds = (what: string) =>
+  z
+    .number({ error: `expected ${what} in seconds (a number above 0)` })
+    .positive({ error: `expected ${what} in seconds (a number above 0)` });
+const path = z.string({ error: 'expected a file system path' }).min(1);
+const nullablePath = path.nullable();
+
+const tlsSchema = z
+  .strictObject({ cert: nullablePath.default(null), key: nullablePath.default(null) })
+  .refine((tls) => (tls.cert === null) === (tls.key === null), {
+    error: 'set both cert and key to serve TLS, or neither',
+  });
+
+const serverSchema = z.strictObject({
+  host: host.default('0.0.0.0'),
+  port: port.default(8002),
+  websocket_path: z
+    .string()
+    .regex(/^\/[A-Za-z0-9._~/-]*$/, { error: "expected a URL path starting with '/', e.g. /ws" })
+    .default('/ws'),
+  max_connections: positiveInt('the maximum number of WebSocket connections').default(100),
+  max_message_bytes: z
+    .number({ error: 'expected a size in bytes from 1024 to 16777216' })
+    .int()
+    .min(1024, { error: 'expected a size in bytes from 1024 to 16777216' })
+    .max(16 * 1024 * 1024, { error: 'expected a size in bytes from 1024 to 16777216' })
+    .default(65536),
+  max_batch_requests: positiveInt('the maximum number of requests in one batch').default(50),
+  max_inflight_requests: positiveInt('the maximum unanswered requests per connection').default(64),
+  max_send_buffer_bytes: positiveInt('the outgoing buffer limit per connection in bytes').default(
+    4 * 1024 * 1024,
+  ),
+  keepalive_interval_seconds: positiveSeconds('the ping interval').default(30),
+  shutdown_timeout_seconds: positiveSeconds('the graceful shutdown limit').default(4),
+  public_host: host.nullable().default(null),
+  tls: tlsSchema.prefault({}),
+});
+
+const healthSchema = z.strictObject({
+  host: host.default('0.0.0.0'),
+  port: port.default(8003),
+});
+
+const authSchema = z.strictObject({
+  jwt_secret: z
+    .string({ error: 'expected a secret string of at least 32 bytes' })
+    .nullable()
+    .default(null),
+  jwt_expiry_hours: positiveSeconds('the token lifetime').default(24),
+  api_keys_file: path.default('./data/api-keys.json'),
+  rate_limit: z
+    .strictObject({
+      requests_per_second: positiveSeconds('the sustained request rate per connection').default(
+        100,
+      ),
+      burst: positiveInt('the request burst per connection').default(200),
+    })
+    .prefault({}),
+});
+
+const mediamtxSchema = z.strictObject({
+  mode: z
+    .enum(['auto', 'managed', 'external', 'embedded'], {
+      error: 'expected one of auto, managed, external, embedded',
+    })
+    .default('auto'),
+  binary: nullablePath.default(null),
+  host: host.default('127.0.0.1'),
+  api_port: port.default(9997),
+  rtsp_port: port.default(8554),
+  hls_port: port.default(8888),
+  webrtc_port: port.default(8889),
+  codec: z
+    .strictObject({
+      video_profile: z
+        .enum(['baseline', 'main', 'high'], { error: 'expected one of baseline, main, high' })
+        .default('baseline'),
+      video_level: z
+        .string({ error: 'expected an H.264 level as a string, e.g. "3.0"' })
+        .regex(/^[1-6](\.[0-9])?$/, { error: 'expected an H.264 level such as "3.0" or "4.1"' })
+        .default('3.0'),
+      pixel_format: z.string().min(1).default('yuv420p'),
+      bitrate: z
+        .string({ error: 'expected a bitrate such as "600k" or "2M"' })
+        .regex(/^[0-9]+(\.[0-9]+)?[kKmM]?$/, { error: 'expected a bitrate such as "600k" or "2M"' })
+        .default('600k'),
+      preset: z
+        .enum(
+          [
+            'ultrafast',
+            'superfast',
+            'veryfast',
+            'faster',
+            'fast',
+            'medium',
+            'slow',
+            'slower',
+            'veryslow',
+          ],
+          { error: 'expected an x264 preset, e.g. ultrafast' },
+        )
+        .default('ultrafast'),
+      gop: positiveInt('the keyframe interval in frames').nullable().default(null),
+      encoder: z
+        .enum(['libx264', 'h264_v4l2m2m', 'h264_vaapi'], {
+          error: 'expected one of libx264, h264_v4l2m2m, h264_vaapi',
+        })
+        .default('libx264'),
+    })
+    .prefault({}),
+});
+
+const cameraSchema = z.strictObject({
+  device_dir: path.default('/dev'),
+  sysfs_dir: path.default('/sys/class/video4linux'),
+  poll_interval: positiveSeconds('the discovery polling interval').default(1.0),
+  debounce_ms: z.number().int().min(0, { error: 'expected milliseconds (0 or more)' }).default(500),
+  probe_command: path.default('v4l2-ctl'),
+  auto_start_streams: z.boolean({ error: 'expected true or false' }).default(true),
+  max_cameras: positiveInt('the maximum number of cameras').default(16),
+});
+
+const cameraId = z.string({ error: 'expected a camera id' }).regex(/^[A-Za-z0-9_-]{1,64}$/, {
+  error: 'expected an id of 1 to 64 letters, digits, "_" or "-" (it names the stream path)',
+});
+const resolution = z
+  .string()
+  .regex(/^[1-9][0-9]{1,4}x[1-9][0-9]{1,4}$/, { error: 'expected a size such as "320x240"' });
+
+const declaredCameraSchema = z.union(
+  [
+    z.strictObject({
+      id: cameraId,
+      name: z.string().optional(),
+      test_pattern: z.strictObject({
+        size: resolution.default('320x240'),
+        fps: positiveInt('frames per second').default(10),
+      }),
+    }),
+    z.strictObject({
+      id: cameraId,
+      name: z.string().optional(),
+      url: z.string().regex(/^rtsps?:\/\/./, { error: 'expected an rtsp:// or rtsps:// URL' }),
+    }),
+  ],
+  { error: 'expected a camera with an id and either test_pattern {size, fps} or url' },
+);
+
+const storageSchema = z
+  .strictObject({
+    recordings_dir: path.default('./data/recordings'),
+    snapshots_dir: path.default('./data/snapshots'),
+    warn_percent: percent.default(80),
+    block_percent: percent.default(90),
+    critical_percent: percent.default(95),
+  })
+  .refine((s) => s.warn_percent <= s.block_percent && s.block_percent <= s.critical_percent, {
+    error: 'expected warn_percent <= block_percent <= critical_percent',
+  });
+
+const recordingSchema = z.strictObject({
+  format: z.enum(['mp4', 'mkv'], { error: 'expected mp4 or mkv' }).default('mp4'),
+  segment_seconds: positiveSeconds('the segment length').default(1800),
+});
+
+const retentionSchema = z.strictObject({
+  policy_type: z
+    .enum(['age', 'size', 'manual'], { error: 'expected one of age, size, manual' })
+    .default('manual'),
+  enabled: z.boolean({ error: 'expected true or false' }).default(false),
+  max_age_days: positiveSeconds('the maximum age').default(30),
+  max_size_gb: z
+    .number()
+    .positive({ error: 'expected a size in GB above 0' })
+    .nullable()
+    .default(null),
+});
+
+const loggingSchema = z.strictObject({
+  level: z
+    .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], {
+      error: 'expected one of trace, debug, info, warn, error, fatal, silent',
+    })
+    .default('info'),
+  /** auto: readable on a terminal in development, JSON otherwise. */
+  format: z
+    .enum(['auto', 'json', 'pretty'], { error: 'expected one of auto, json, pretty' })
+    .default('auto'),
+});
+
+const serviceSchema = z.strictObject({
+  /** production refuses unsafe defaults (e.g. a generated JWT secret). */
+  environment: z
+    .enum(['development', 'production'], { error: 'expected development or production' })
+    .default('development'),
+  state_dir: path.default('./data/state'),
+});
+
+export const configSchema = z
+  .strictObject({
+    service: serviceSchema.prefault({}),
+    server: serverSchema.prefault({}),
+    health: healthSchema.prefault({}),
+    auth: authSchema.prefault({}),
+    mediamtx: mediamtxSchema.prefault({}),
+    camera: cameraSchema.prefault({}),
+    cameras: z.array(declaredCameraSchema, { error: 'expected a list of cameras' }).default([]),
+    storage: storageSchema.prefault({}),
+    recording: recordingSchema.prefault({}),
+    retention: retentionSchema.prefault({}),
+    logging: loggingSchema.prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.cameras.forEach((camera, index) => {
+      if (seen.has(camera.id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['cameras', index, 'id'],
+          message: `expected a unique id; "${camera.id}" is used twice`,
+        });
+      }
+      seen.add(camera.id);
+    });
+  });
+
+export type Config = z.output<typeof configSchema>;
+export type DeclaredCamera = Config['cameras'][number];
+export type LogLevel = Config['logging']['level'];
+
+/** The configuration with every default, as `npm start` runs it. */
+export function defaultConfig(): Config {
+  return configSchema.parse({});
+}
+
+/**
+ * Keys that take effect on SIGHUP without a restart. A changed key outside these is
+ * reported and applied at the next start.
+ */
+export const LIVE_KEYS: readonly string[] = [
+  'logging.level',
+  'server.max_connections',
+  'server.max_message_bytes',
+  'server.max_batch_requests',
+  'server.max_inflight_requests',
+  'server.max_send_buffer_bytes',
+  'server.keepalive_interval_seconds',
+  'server.shutdown_timeout_seconds',
+  'auth.rate_limit',
+  'storage.warn_percent',
+  'storage.block_percent',
+  'storage.critical_percent',
+  'retention',
+];

@@ -1,0 +1,9 @@
+/**
+ * Every method contract of the API, in one list: the source of the API reference
+ * (docs/api-reference.md) and of the SDK's generated types. A test proves the running
+ * server registers exactly these.
+ */
+import type { MethodContract } from './rpc/index.js';
+import { systemContracts } from './system/index.js';
+
+export const allContracts: readonly MethodContract[] = [...systemContracts];

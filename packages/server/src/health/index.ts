@@ -1,0 +1,12 @@
+export { HealthRegistry, aggregate } from './registry.js';
+export type {
+  ComponentEntry,
+  ComponentReport,
+  HealthComponent,
+  HealthStatus,
+  SystemReport,
+} from './registry.js';
+export { ServiceMetrics } from './metrics.js';
+export type { CallObservation, CpuUsage, RequestTotals } from './metrics.js';
+export { healthHandler } from './server.js';
+export type { HealthRoutesOptions } from './server.js';

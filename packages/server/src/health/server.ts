@@ -1,0 +1,85 @@
+/**
+ * The health port: liveness, readiness, system and per-component health, and Prometheus
+ * metrics. Open without authentication so load balancers and systemd checks can use it.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../logging/index.js';
+import { sendJson } from '../transport/index.js';
+import type { ServiceMetrics } from './metrics.js';
+import type { HealthRegistry } from './registry.js';
+
+export interface HealthRoutesOptions {
+  registry: HealthRegistry;
+  metrics: ServiceMetrics;
+  log: Logger;
+}
+
+/** The request handler for the health server. */
+export function healthHandler(options: HealthRoutesOptions) {
+  const { registry, metrics, log } = options;
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    route(req, res).catch((error: unknown) => {
+      log.error({ err: error, url: req.url }, 'health request failed');
+      if (!res.headersSent)
+        sendJson(res, 500, { error: 'The health check failed; see the service log.' });
+      else res.destroy();
+    });
+  };
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const pathname =
+      new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '') || '/';
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendJson(
+        res,
+        405,
+        { error: `Method ${req.method} is not allowed here; use GET.` },
+        { allow: 'GET, HEAD' },
+      );
+      return;
+    }
+    if (pathname === '/health/live') {
+      sendJson(res, 200, { status: 'alive', uptime_seconds: Math.round(registry.uptimeSeconds) });
+      return;
+    }
+    if (pathname === '/health/ready') {
+      const { ready, reasons } = await registry.readiness();
+      sendJson(
+        res,
+        ready ? 200 : 503,
+        ready ? { status: 'ready' } : { status: 'not_ready', reasons },
+      );
+      return;
+    }
+    if (pathname === '/health/system' || pathname === '/health') {
+      const report = await registry.report();
+      sendJson(res, report.status === 'unhealthy' ? 503 : 200, report);
+      return;
+    }
+    if (pathname.startsWith('/health/')) {
+      const name = decodeURIComponent(pathname.slice('/health/'.length));
+      const entry = await registry.component(name);
+      if (entry) {
+        sendJson(res, entry.status === 'unhealthy' ? 503 : 200, { component: name, ...entry });
+        return;
+      }
+    }
+    if (pathname === '/metrics') {
+      const { contentType, body } = await metrics.exposition();
+      res.writeHead(200, {
+        'content-type': contentType,
+        'content-length': Buffer.byteLength(body),
+      });
+      res.end(req.method === 'HEAD' ? undefined : body);
+      return;
+    }
+    const known = [
+      '/health/live',
+      '/health/ready',
+      '/health/system',
+      ...registry.names().map((n) => `/health/${n}`),
+      '/metrics',
+    ];
+    sendJson(res, 404, { error: `Nothing at ${pathname}; try ${known.join(', ')}.` });
+  }
+}

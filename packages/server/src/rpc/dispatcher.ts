@@ -1,0 +1,285 @@
+/**
+ * The JSON-RPC 2.0 engine, independent of any transport: text in, text (or nothing) out.
+ * Order for each call: envelope → method lookup → access check → params validation →
+ * handler → result. Every failure becomes an error object here, once, through the code
+ * table; anything that is not a ServiceError is logged and answered as -32603 without
+ * internal detail.
+ */
+import { performance } from 'node:perf_hooks';
+import type { z } from 'zod';
+import { ERROR_CODES, InvalidParams, ServiceError, type ErrorKind } from '../errors/index.js';
+import { newCorrelationId, type Logger } from '../logging/index.js';
+import {
+  checkEnvelope,
+  failure,
+  success,
+  type JsonRpcErrorObject,
+  type JsonRpcResponse,
+} from './protocol.js';
+import type { CallContext, MethodContract, MethodRegistry, RpcSession } from './registry.js';
+import { roleSatisfies } from './roles.js';
+
+/** Decides whether a session may call a method; throws a ServiceError when not. */
+export interface AccessControl {
+  check(
+    contract: MethodContract,
+    authToken: string | undefined,
+    ctx: CallContext,
+  ): void | Promise<void>;
+}
+
+/** The role check every method goes through: its declared access against the session's role. */
+export const roleAccess: AccessControl = {
+  check(contract, _authToken, ctx) {
+    if (contract.access === 'public') return;
+    const role = ctx.session.role;
+    if (role === null) {
+      throw new ServiceError(
+        'authentication_failed',
+        'Authentication required: call authenticate with a token or API key first, or pass auth_token in the params.',
+      );
+    }
+    if (!roleSatisfies(role, contract.access)) {
+      throw new ServiceError(
+        'permission_denied',
+        `Permission denied: ${contract.name} needs the ${contract.access} role; this session has the ${role} role.`,
+        { required_role: contract.access, role },
+      );
+    }
+  },
+};
+
+export interface CallEvent {
+  /** The method name, `(unknown)` for methods that do not exist, `(invalid)` for bad envelopes. */
+  method: string;
+  /** `ok`, or the error kind. */
+  outcome: 'ok' | ErrorKind;
+  durationMs: number;
+  notification: boolean;
+}
+
+export interface DispatcherOptions {
+  registry: MethodRegistry;
+  log: Logger;
+  access?: AccessControl;
+  maxBatch: number;
+  /** Checks every result against its contract (tests and development); a mismatch is a bug. */
+  validateResults?: boolean;
+  onCall?: (event: CallEvent) => void;
+}
+
+export class Dispatcher {
+  readonly #registry: MethodRegistry;
+  readonly #log: Logger;
+  readonly #access: AccessControl;
+  readonly #validateResults: boolean;
+  readonly #onCall: ((event: CallEvent) => void) | undefined;
+  #maxBatch: number;
+
+  constructor(options: DispatcherOptions) {
+    this.#registry = options.registry;
+    this.#log = options.log;
+    this.#access = options.access ?? roleAccess;
+    this.#maxBatch = options.maxBatch;
+    this.#validateResults = options.validateResults ?? false;
+    this.#onCall = options.onCall;
+  }
+
+  setMaxBatch(value: number): void {
+    this.#maxBatch = value;
+  }
+
+  /** Handles one message (a request, a notification or a batch); null means no reply. */
+  async handle(text: string, session: RpcSession): Promise<string | null> {
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      this.#report('(invalid)', 'parse_error', 0, false);
+      return JSON.stringify(
+        failure(null, errorObject('parse_error', 'Parse error: the message is not valid JSON.')),
+      );
+    }
+    if (!Array.isArray(message)) {
+      const response = await this.#handleOne(message, session);
+      return response === null ? null : this.#encode(response);
+    }
+    if (message.length === 0 || message.length > this.#maxBatch) {
+      this.#report('(invalid)', 'invalid_request', 0, false);
+      const reason =
+        message.length === 0
+          ? 'Invalid request: the batch is empty; send at least one request.'
+          : `Invalid request: a batch holds at most ${this.#maxBatch} requests; this one has ${message.length}. Split it.`;
+      return JSON.stringify(failure(null, errorObject('invalid_request', reason)));
+    }
+    const responses = await Promise.all(message.map((item) => this.#handleOne(item, session)));
+    const replies = responses.filter((r): r is JsonRpcResponse => r !== null);
+    return replies.length === 0 ? null : this.#encode(replies);
+  }
+
+  async #handleOne(value: unknown, session: RpcSession): Promise<JsonRpcResponse | null> {
+    const started = performance.now();
+    const check = checkEnvelope(value);
+    if (!check.ok) {
+      this.#report('(invalid)', 'invalid_request', performance.now() - started, false);
+      return failure(check.id, errorObject('invalid_request', `Invalid request: ${check.reason}.`));
+    }
+    const { request, notification } = check;
+    const id = request.id ?? null;
+    const registered = this.#registry.get(request.method);
+    const ctx = this.#context(session, request.method);
+    try {
+      if (!registered) {
+        throw new ServiceError(
+          'method_not_found',
+          `Method not found: "${request.method}" is not a method of this server; check the name against the API reference.`,
+          { method: request.method },
+        );
+      }
+      const { contract } = registered;
+      const { params, authToken } = namedParams(request.params, contract);
+      await this.#access.check(contract, authToken, ctx);
+      const result: unknown = await registered.handler(validateParams(contract, params), ctx);
+      if (this.#validateResults) checkResult(contract, result);
+      this.#report(contract.name, 'ok', performance.now() - started, notification, ctx);
+      return notification ? null : success(id, result);
+    } catch (error) {
+      const kind = error instanceof ServiceError ? error.kind : 'internal_error';
+      const method = registered ? request.method : '(unknown)';
+      this.#report(method, kind, performance.now() - started, notification, ctx);
+      return notification ? null : failure(id, toErrorObject(error, ctx));
+    }
+  }
+
+  #context(session: RpcSession, method: string): CallContext {
+    const base = this.#log;
+    const correlationId = newCorrelationId();
+    let log: Logger | undefined;
+    return {
+      session,
+      method,
+      correlationId,
+      get log() {
+        log ??= base.child({ session: session.id, method, correlation_id: correlationId });
+        return log;
+      },
+    };
+  }
+
+  #report(
+    method: string,
+    outcome: CallEvent['outcome'],
+    durationMs: number,
+    notification: boolean,
+    ctx?: CallContext,
+  ): void {
+    this.#onCall?.({ method, outcome, durationMs, notification });
+    if (ctx && this.#log.isLevelEnabled('debug')) {
+      ctx.log.debug(
+        { outcome, duration_ms: Number(durationMs.toFixed(3)), notification },
+        'call handled',
+      );
+    }
+  }
+
+  #encode(response: JsonRpcResponse | JsonRpcResponse[]): string {
+    try {
+      return JSON.stringify(response);
+    } catch (error) {
+      this.#log.error({ err: error }, 'a method returned a result that cannot be serialised');
+      const id = Array.isArray(response) ? null : response.id;
+      return JSON.stringify(
+        failure(
+          id,
+          errorObject('internal_error', 'Internal error: the result could not be encoded.'),
+        ),
+      );
+    }
+  }
+}
+
+function errorObject(kind: ErrorKind, message: string, data?: unknown): JsonRpcErrorObject {
+  return data === undefined
+    ? { code: ERROR_CODES[kind], message }
+    : { code: ERROR_CODES[kind], message, data };
+}
+
+/** The one place an unknown throw becomes a client-safe error object. */
+function toErrorObject(error: unknown, ctx: CallContext): JsonRpcErrorObject {
+  if (error instanceof ServiceError) return errorObject(error.kind, error.message, error.data);
+  ctx.log.error({ err: error }, 'method failed with an unexpected error');
+  return errorObject(
+    'internal_error',
+    `Internal error: the server could not complete ${ctx.method}. Quote correlation id ${ctx.correlationId} when reporting it.`,
+    { correlation_id: ctx.correlationId },
+  );
+}
+
+/**
+ * By-name params pass through; by-position params are mapped onto the contract's
+ * parameter names in declaration order. `auth_token` is taken out for the access check.
+ */
+function namedParams(
+  raw: unknown,
+  contract: MethodContract,
+): { params: Record<string, unknown>; authToken: string | undefined } {
+  const names = Object.keys(contract.params.shape);
+  let params: Record<string, unknown>;
+  if (raw === undefined) {
+    params = {};
+  } else if (Array.isArray(raw)) {
+    if (raw.length > names.length) {
+      throw new InvalidParams(
+        `Invalid params: ${contract.name} takes ${names.length === 0 ? 'no parameters' : `at most ${names.length} positional parameters (${names.join(', ')})`}; ${raw.length} were given.`,
+      );
+    }
+    params = Object.fromEntries(raw.map((value: unknown, i) => [names[i] as string, value]));
+  } else {
+    params = { ...(raw as Record<string, unknown>) };
+  }
+  const token = params.auth_token;
+  if (token !== undefined && !names.includes('auth_token')) {
+    delete params.auth_token;
+    if (typeof token !== 'string') {
+      throw new InvalidParams(
+        'Invalid params: "auth_token" must be a string (a JWT or an API key).',
+        {
+          param: 'auth_token',
+        },
+      );
+    }
+    return { params, authToken: token };
+  }
+  return { params, authToken: undefined };
+}
+
+function validateParams(contract: MethodContract, params: Record<string, unknown>): unknown {
+  const parsed = contract.params.safeParse(params, { reportInput: true });
+  if (parsed.success) return parsed.data;
+  const names = Object.keys(contract.params.shape);
+  const issue = parsed.error.issues[0] as z.core.$ZodIssue;
+  if (issue.code === 'unrecognized_keys') {
+    const param = issue.keys[0] as string;
+    const takes = names.length === 0 ? 'takes no parameters' : `takes ${names.join(', ')}`;
+    throw new InvalidParams(
+      `Invalid params: unknown parameter "${param}"; ${contract.name} ${takes}.`,
+      {
+        param,
+        reason: 'unknown parameter',
+      },
+    );
+  }
+  const param = issue.path.map(String).join('.') || '(params)';
+  const missing = issue.code === 'invalid_type' && issue.input === undefined;
+  const reason = missing ? `is required (${issue.message})` : issue.message;
+  throw new InvalidParams(`Invalid params: "${param}" ${reason}.`, { param, reason });
+}
+
+function checkResult(contract: MethodContract, result: unknown): void {
+  const parsed = contract.result.safeParse(result);
+  if (!parsed.success) {
+    throw new Error(
+      `${contract.name} returned a result that breaks its contract: ${parsed.error.message}`,
+    );
+  }
+}

@@ -1,0 +1,3 @@
+export { registerSystemMethods } from './methods.js';
+export type { ServerIdentity, SystemDeps } from './methods.js';
+export { systemContracts, ping, getServerInfo, getStatus, getMetrics } from './contracts.js';

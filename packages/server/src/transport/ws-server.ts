@@ -1,0 +1,302 @@
+/**
+ * The WebSocket endpoint: accepts connections on one path, hands each text message to the
+ * JSON-RPC engine, and protects the process from its clients:
+ *  - a connection cap (the next handshake gets HTTP 503 with a reason);
+ *  - a message size cap (ws closes the connection with 1009 "message too big");
+ *  - at most `maxInflight` unanswered requests per connection (reading pauses beyond it);
+ *  - a send-buffer cap: a client that stops reading is dropped once its unsent data
+ *    passes `maxSendBufferBytes`, so it cannot grow server memory without bound;
+ *  - ping/pong keepalive: a peer that misses a ping interval is dropped.
+ */
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { Logger } from '../logging/index.js';
+import { encodeNotification, type Role, type RpcSession } from '../rpc/index.js';
+
+export interface WsLimits {
+  maxConnections: number;
+  maxMessageBytes: number;
+  maxInflight: number;
+  maxSendBufferBytes: number;
+  keepaliveIntervalMs: number;
+}
+
+export interface MessageHandler {
+  handle(text: string, session: RpcSession): Promise<string | null>;
+}
+
+export type DropReason =
+  'slow_consumer' | 'keepalive_timeout' | 'message_too_large' | 'connection_limit';
+
+export interface WsServerEvents {
+  open: [session: Session];
+  close: [session: Session, code: number];
+  drop: [reason: DropReason];
+}
+
+export interface WsServerOptions {
+  path: string;
+  limits: WsLimits;
+  handler: MessageHandler;
+  log: Logger;
+  /** The role a new connection starts with (null: unauthenticated). */
+  initialRole?: () => Role | null;
+}
+
+export class Session implements RpcSession {
+  readonly id = randomUUID().slice(0, 8);
+  readonly connectedAt = Date.now();
+  readonly log: Logger;
+  role: Role | null;
+  /** Seen a pong or a message since the last ping. */
+  alive = true;
+  inflight = 0;
+  paused = false;
+
+  constructor(
+    readonly socket: WebSocket,
+    readonly remoteAddress: string,
+    role: Role | null,
+    log: Logger,
+  ) {
+    this.role = role;
+    this.log = log.child({ session: this.id, remote: remoteAddress });
+  }
+}
+
+export class WsServer extends EventEmitter<WsServerEvents> {
+  readonly #wss: WebSocketServer;
+  readonly #sessions = new Set<Session>();
+  readonly #path: string;
+  readonly #handler: MessageHandler;
+  readonly #log: Logger;
+  readonly #initialRole: () => Role | null;
+  #limits: WsLimits;
+  #keepalive: NodeJS.Timeout | undefined;
+  #closing = false;
+
+  constructor(options: WsServerOptions) {
+    super();
+    this.#path = options.path;
+    this.#handler = options.handler;
+    this.#log = options.log;
+    this.#limits = { ...options.limits };
+    this.#initialRole = options.initialRole ?? (() => null);
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: this.#limits.maxMessageBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+    this.#startKeepalive();
+  }
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  get limits(): Readonly<WsLimits> {
+    return this.#limits;
+  }
+
+  sessions(): ReadonlySet<Session> {
+    return this.#sessions;
+  }
+
+  /** Applies new limits; the message size cap applies to connections made after it. */
+  setLimits(limits: WsLimits): void {
+    const keepaliveChanged = limits.keepaliveIntervalMs !== this.#limits.keepaliveIntervalMs;
+    this.#limits = { ...limits };
+    this.#wss.options.maxPayload = limits.maxMessageBytes;
+    if (keepaliveChanged && !this.#closing) this.#startKeepalive();
+  }
+
+  /** For the HTTP server's 'upgrade' event. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (pathname !== this.#path) {
+      rejectUpgrade(socket, 404, 'Not Found', {
+        error: `There is no WebSocket endpoint at ${pathname}; connect to ${this.#path}.`,
+      });
+      return;
+    }
+    if (this.#closing) {
+      rejectUpgrade(socket, 503, 'Service Unavailable', {
+        error: 'The server is shutting down; reconnect shortly.',
+      });
+      return;
+    }
+    if (this.#sessions.size >= this.#limits.maxConnections) {
+      this.emit('drop', 'connection_limit');
+      this.#log.warn(
+        { limit: this.#limits.maxConnections, remote: req.socket.remoteAddress },
+        'connection refused: limit reached',
+      );
+      rejectUpgrade(
+        socket,
+        503,
+        'Service Unavailable',
+        {
+          error: `The server is at its limit of ${this.#limits.maxConnections} connections; try again later.`,
+        },
+        { 'Retry-After': '5' },
+      );
+      return;
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, req));
+  }
+
+  /** Sends a text frame unless the client has stopped reading, in which case it is dropped. */
+  send(session: Session, text: string): boolean {
+    const ws = session.socket;
+    if (ws.readyState !== WebSocket.OPEN) return false;
+    if (ws.bufferedAmount > this.#limits.maxSendBufferBytes) {
+      this.#drop(session, 'slow_consumer', { buffered_bytes: ws.bufferedAmount });
+      return false;
+    }
+    ws.send(text);
+    return true;
+  }
+
+  /** Sends a notification to every session the filter accepts (by default: authenticated ones). */
+  broadcast(
+    method: string,
+    params: unknown,
+    filter: (s: Session) => boolean = (s) => s.role !== null,
+  ): number {
+    const text = encodeNotification(method, params);
+    let sent = 0;
+    for (const session of this.#sessions) {
+      if (filter(session) && this.send(session, text)) sent += 1;
+    }
+    return sent;
+  }
+
+  /** Refuses new connections, sends every client a close frame, and waits up to `timeoutMs`. */
+  async close(timeoutMs: number): Promise<void> {
+    this.#closing = true;
+    clearInterval(this.#keepalive);
+    if (this.#sessions.size > 0) {
+      const allClosed = new Promise<void>((resolve) => {
+        const check = () => {
+          if (this.#sessions.size === 0) {
+            this.off('close', check);
+            resolve();
+          }
+        };
+        this.on('close', check);
+      });
+      for (const session of this.#sessions) session.socket.close(1001, 'server shutting down');
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      });
+      await Promise.race([allClosed, timedOut]);
+      clearTimeout(timer);
+      for (const session of this.#sessions) session.socket.terminate();
+    }
+    await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+  }
+
+  #accept(ws: WebSocket, req: IncomingMessage): void {
+    const remote = req.socket.remoteAddress ?? 'unknown';
+    if (this.#closing || this.#sessions.size >= this.#limits.maxConnections) {
+      ws.close(1013, 'connection limit reached, try again later');
+      return;
+    }
+    const session = new Session(ws, remote, this.#initialRole(), this.#log);
+    this.#sessions.add(session);
+    session.log.info({ connections: this.#sessions.size }, 'client connected');
+    ws.on('message', (data, isBinary) => this.#onMessage(session, data, isBinary));
+    ws.on('pong', () => {
+      session.alive = true;
+    });
+    ws.on('error', (error: Error & { code?: string }) => {
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        this.emit('drop', 'message_too_large');
+        session.log.warn(
+          { limit: this.#limits.maxMessageBytes },
+          'message too large: connection closed with 1009',
+        );
+      } else {
+        session.log.warn({ err: error }, 'connection error');
+      }
+    });
+    ws.on('close', (code) => {
+      this.#sessions.delete(session);
+      session.log.info({ code, connections: this.#sessions.size }, 'client disconnected');
+      this.emit('close', session, code);
+    });
+    this.emit('open', session);
+  }
+
+  #onMessage(session: Session, data: RawData, _isBinary: boolean): void {
+    session.alive = true;
+    session.inflight += 1;
+    if (session.inflight >= this.#limits.maxInflight && !session.paused) {
+      session.paused = true;
+      session.socket.pause();
+    }
+    const text = Buffer.isBuffer(data)
+      ? data.toString('utf8')
+      : Array.isArray(data)
+        ? Buffer.concat(data).toString('utf8')
+        : Buffer.from(data).toString('utf8');
+    this.#handler
+      .handle(text, session)
+      .then(
+        (reply) => {
+          if (reply !== null) this.send(session, reply);
+        },
+        (error: unknown) => session.log.error({ err: error }, 'message handling failed'),
+      )
+      .finally(() => {
+        session.inflight -= 1;
+        if (session.paused && session.inflight < this.#limits.maxInflight) {
+          session.paused = false;
+          session.socket.resume();
+        }
+      });
+  }
+
+  #drop(session: Session, reason: DropReason, detail: Record<string, unknown> = {}): void {
+    session.log.warn({ reason, ...detail }, 'client dropped');
+    this.emit('drop', reason);
+    session.socket.terminate();
+  }
+
+  #startKeepalive(): void {
+    clearInterval(this.#keepalive);
+    this.#keepalive = setInterval(() => {
+      for (const session of this.#sessions) {
+        if (!session.alive) {
+          this.#drop(session, 'keepalive_timeout');
+          continue;
+        }
+        session.alive = false;
+        session.socket.ping();
+      }
+    }, this.#limits.keepaliveIntervalMs);
+    this.#keepalive.unref();
+  }
+}
+
+function rejectUpgrade(
+  socket: Duplex,
+  status: number,
+  statusText: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  const extra = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  socket.end(
+    `HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(text)}\r\n${extra}\r\n${text}`,
+  );
+}
