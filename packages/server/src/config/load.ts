@@ -74,12 +74,12 @@ function readYamlFile(file: string, problems: string[]): Tree {
     );
     return {};
   }
-  const doc = YAML.parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     for (const error of doc.errors) {
       const pos = error.linePos?.[0];
       const where = pos ? `line ${pos.line}, column ${pos.col}` : 'somewhere';
-      problems.push(`YAML syntax error at ${where}: ${error.message.split('\n')[0]}`);
+      problems.push(`YAML syntax error at ${where}: ${error.message.split(' at line')[0]}`);
     }
     return {};
   }

@@ -16,6 +16,9 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { Logger } from '../logging/index.js';
 import { encodeNotification, type Role, type RpcSession } from '../rpc/index.js';
 
+/** How long a peer has to answer our close frame after a protocol violation. */
+const CLOSE_GRACE_MS = 1000;
+
 export interface WsLimits {
   maxConnections: number;
   maxMessageBytes: number;
@@ -221,6 +224,9 @@ export class WsServer extends EventEmitter<WsServerEvents> {
           { limit: this.#limits.maxMessageBytes },
           'message too large: connection closed with 1009',
         );
+        // ws has sent the 1009 close frame; a peer that does not answer it within the grace
+        // period is cut instead of holding the socket for ws's 30 s close timeout.
+        setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
       } else {
         session.log.warn({ err: error }, 'connection error');
       }

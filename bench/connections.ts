@@ -1,0 +1,118 @@
+/**
+ * One benchmark client connection, behind a small interface so the same workload can
+ * run on the project's SDK (what users get) or on a bare `ws` socket (the floor the SDK
+ * adds to). `BENCH_CLIENT=raw` selects the latter; comparing the two shows whether the
+ * SDK, rather than the server, limits the numbers.
+ */
+import { CameraServiceClient } from '@camera-service/sdk';
+import { WebSocket } from 'ws';
+import type { ClientKind } from './protocol.js';
+
+/** The calls the workload alternates between: the cheapest one, and one with a real result. */
+export type BenchMethod = 'ping' | 'get_server_info';
+
+export interface RpcConnection {
+  /** Resolves on a result; rejects on an error reply, a timeout or a lost connection. */
+  call(method: BenchMethod, timeoutMs: number): Promise<void>;
+  readonly isOpen: boolean;
+  /** Closes politely, but never waits longer than `withinMs`. */
+  close(withinMs: number): Promise<void>;
+}
+
+export function openConnection(
+  kind: ClientKind,
+  url: string,
+  connectTimeoutMs: number,
+): Promise<RpcConnection> {
+  return kind === 'sdk' ? openSdk(url, connectTimeoutMs) : openRaw(url, connectTimeoutMs);
+}
+
+async function openSdk(url: string, connectTimeoutMs: number): Promise<RpcConnection> {
+  const client = new CameraServiceClient({ url, connectTimeoutMs });
+  await client.connect();
+  return {
+    async call(method, timeoutMs) {
+      await client.call(method, {}, { timeoutMs });
+    },
+    get isOpen() {
+      return client.connected;
+    },
+    close: (withinMs) => bounded(client.close(), withinMs),
+  };
+}
+
+interface Pending {
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * The least a JSON-RPC client can do: encode, send, match the reply by id. No per-call
+ * timer: the workload's deadline closes the socket, which fails whatever is pending.
+ */
+async function openRaw(url: string, connectTimeoutMs: number): Promise<RpcConnection> {
+  const socket = new WebSocket(url, {
+    handshakeTimeout: connectTimeoutMs,
+    perMessageDeflate: false,
+  });
+  const pending = new Map<number, Pending>();
+  let nextId = 1;
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  });
+  socket.on('error', () => {
+    // 'close' follows and fails the pending calls; without a listener an error would throw.
+  });
+  socket.on('message', (data) => {
+    const reply = JSON.parse(String(data)) as {
+      id?: unknown;
+      error?: { message?: string };
+    };
+    if (typeof reply.id !== 'number') return;
+    const waiter = pending.get(reply.id);
+    if (!waiter) return;
+    pending.delete(reply.id);
+    if (reply.error) waiter.reject(new Error(reply.error.message ?? 'error reply'));
+    else waiter.resolve();
+  });
+  socket.on('close', (code) => {
+    for (const waiter of pending.values()) waiter.reject(new Error(`connection closed (${code})`));
+    pending.clear();
+  });
+  return {
+    call(method) {
+      if (socket.readyState !== WebSocket.OPEN) {
+        return Promise.reject(new Error('connection closed'));
+      }
+      const id = nextId++;
+      return new Promise<void>((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        socket.send(JSON.stringify({ jsonrpc: '2.0', id, method, params: {} }));
+      });
+    },
+    get isOpen() {
+      return socket.readyState === WebSocket.OPEN;
+    },
+    async close(withinMs) {
+      if (socket.readyState === WebSocket.CLOSED) return;
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      socket.close(1000, 'bench done');
+      await bounded(closed, withinMs);
+      socket.terminate();
+    },
+  };
+}
+
+/** Waits for `promise`, or `ms` at most; a close that never completes must not hang the run. */
+async function bounded(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  try {
+    await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Reads another process's memory and CPU time from Linux /proc. Every reader returns
+ * null when the file is missing (the process exited, or not Linux) instead of throwing,
+ * so a sample that cannot be taken never fails the benchmark.
+ */
+import { readFileSync } from 'node:fs';
+
+export interface MemorySample {
+  /** Resident set size now. */
+  rssMb: number;
+  /** The peak resident set size since the process started ("high water mark"). */
+  hwmMb: number;
+}
+
+/** Kernel clock ticks per second for /proc/<pid>/stat; 100 on every mainstream Linux build. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+export function readMemory(pid: number): MemorySample | null {
+  const status = readProc(`/proc/${pid}/status`);
+  if (status === null) return null;
+  const rssKb = statusField(status, 'VmRSS');
+  const hwmKb = statusField(status, 'VmHWM');
+  if (rssKb === null || hwmKb === null) return null;
+  return { rssMb: toMb(rssKb), hwmMb: toMb(hwmKb) };
+}
+
+/** User plus system CPU seconds of every thread of the process (V8's GC threads included). */
+export function readCpuSeconds(pid: number): number | null {
+  const stat = readProc(`/proc/${pid}/stat`);
+  if (stat === null) return null;
+  // The command name (field 2) may hold spaces and parentheses: split after its last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the whole line, i.e. 11 and 12 after the name.
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) return null;
+  return (utime + stime) / CLOCK_TICKS_PER_SECOND;
+}
+
+function readProc(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+function statusField(status: string, name: string): number | null {
+  const match = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status);
+  return match ? Number(match[1]) : null;
+}
+
+function toMb(kb: number): number {
+  return Math.round((kb / 1024) * 10) / 10;
+}
+
+/**
+ * Samples a process's RSS every `everyMs` until stopped, keeping the peak: VmHWM alone
+ * is the peak since the process started, which cannot tell one run from the next.
+ */
+export function watchMemory(pid: number, everyMs: number): { stop(): number | null } {
+  let peak: number | null = null;
+  const sample = () => {
+    const rss = readMemory(pid)?.rssMb;
+    if (rss !== undefined && (peak === null || rss > peak)) peak = rss;
+  };
+  sample();
+  const timer = setInterval(sample, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return peak;
+    },
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * Turns the measured runs into the printed table and the verdict on the targets.
+ * Pure functions of the data, so the report says exactly what the JSON file holds.
+ */
+import type { LoadResult } from './protocol.js';
+
+export interface RunRecord {
+  result: LoadResult;
+  serverMemory: {
+    /** Highest RSS sampled while this run's load generator was running. */
+    peakRssMb: number | null;
+    rssAfterMb: number | null;
+    hwmAfterMb: number | null;
+  };
+}
+
+export interface Target {
+  name: string;
+  met: boolean;
+  /** What was measured, and on which run it was judged. */
+  detail: string;
+}
+
+/** The service's published goals, for a 2-core machine. */
+export const TARGET_RPS = 15_000;
+export const TARGET_P99_MS = 5;
+export const TARGET_CLIENTS = 100;
+/** An open-loop run that fell more than 1% behind its rate did not sustain it. */
+const RATE_TOLERANCE = 0.99;
+
+export function evaluateTargets(runs: readonly RunRecord[]): Target[] {
+  const closed = runs.find(
+    (r) => r.result.mode === 'closed' && r.result.clients === TARGET_CLIENTS,
+  );
+  const open = runs.find((r) => r.result.mode === 'open' && r.result.clients === TARGET_CLIENTS);
+  const targets: Target[] = [];
+  if (closed) {
+    const { requestsPerSecond: rps, errors } = closed.result;
+    targets.push({
+      name: `throughput >= ${fmtInt(TARGET_RPS)} req/s total at C=${TARGET_CLIENTS}`,
+      met: rps >= TARGET_RPS && errors === 0,
+      detail: `closed loop C=${TARGET_CLIENTS}: ${fmtInt(rps)} req/s, ${errors} errors`,
+    });
+  }
+  if (open) {
+    const { latency, requestsPerSecond: rps, targetRate, errors } = open.result;
+    const rate = targetRate ?? 0;
+    const sustained = rps >= rate * RATE_TOLERANCE;
+    targets.push({
+      name: `p99 < ${TARGET_P99_MS} ms at C=${TARGET_CLIENTS}`,
+      met: latency.p99Ms < TARGET_P99_MS && sustained && errors === 0,
+      detail:
+        `open loop C=${TARGET_CLIENTS} paced at ${fmtInt(rate)} req/s: p99 ${fmtMs(latency.p99Ms)} ms, ` +
+        `achieved ${fmtInt(rps)} req/s${sustained ? '' : ' (rate NOT sustained)'}, ${errors} errors`,
+    });
+  }
+  return targets;
+}
+
+export function formatTable(runs: readonly RunRecord[]): string {
+  const header = [
+    'C',
+    'mode',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'max ms',
+    'errors',
+    'server RSS MB',
+    'server CPU %',
+    'loadgen CPU %',
+  ];
+  const rows = runs.map(({ result: r, serverMemory }) => [
+    String(r.clients),
+    r.mode === 'open' ? `open @${fmtInt(r.targetRate ?? 0)}/s` : 'closed',
+    fmtInt(r.requestsPerSecond),
+    fmtMs(r.latency.p50Ms),
+    fmtMs(r.latency.p99Ms),
+    fmtMs(r.latency.maxMs),
+    String(r.errors),
+    serverMemory.peakRssMb === null ? 'n/a' : serverMemory.peakRssMb.toFixed(1),
+    r.serverCpuPercent === null ? 'n/a' : r.serverCpuPercent.toFixed(0),
+    r.loadCpuPercent.toFixed(0),
+  ]);
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)),
+  );
+  // The mode column reads better left-aligned; numbers line up on the right.
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (i === 1 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
+      .join('  ');
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}
+
+export function formatTargets(targets: readonly Target[]): string {
+  return targets
+    .map((t) => `  [${t.met ? 'MET' : 'MISSED'}] ${t.name}\n           ${t.detail}`)
+    .join('\n');
+}
+
+/** Extra lines for the open-loop run: how much of its latency is the generator's own. */
+export function formatOpenLoopNotes(runs: readonly RunRecord[]): string[] {
+  return runs
+    .filter((r) => r.result.mode === 'open')
+    .map(({ result: r }) => {
+      const service = r.serviceLatency;
+      const lag = r.sendLag;
+      return (
+        `  open loop C=${r.clients}: ${fmtInt(r.sent)} requests scheduled in the window; ` +
+        `latency from actual send p50 ${fmtMs(service?.p50Ms ?? 0)} / p99 ${fmtMs(service?.p99Ms ?? 0)} ms; ` +
+        `generator send lag p50 ${fmtMs(lag?.p50Ms ?? 0)} / p99 ${fmtMs(lag?.p99Ms ?? 0)} ms`
+      );
+    });
+}
+
+export function fmtInt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+export function fmtMs(ms: number): string {
+  return ms < 10 ? ms.toFixed(2) : ms.toFixed(1);
+}

@@ -1,0 +1,82 @@
+/** Starts the real service in-process on free loopback ports, with captured logs. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CameraServiceClient, type ClientOptions } from '@camera-service/sdk';
+import { App, ConfigStore, configSchema, createLogger, type Config } from '../../src/index.js';
+import { LogSink } from './log-sink.js';
+
+export interface TestApp {
+  app: App;
+  config: Config;
+  wsUrl: string;
+  healthUrl: string;
+  logs: LogSink;
+  /** A connected SDK client, closed by stop(). */
+  connect(options?: Partial<ClientOptions>): Promise<CameraServiceClient>;
+  stop(): Promise<void>;
+}
+
+type Overrides = { [K in keyof Config]?: Partial<Config[K]> | Config[K] };
+
+export function testConfig(dir: string, overrides: Overrides = {}): Config {
+  const base: Record<string, Record<string, unknown>> = {
+    server: { host: '127.0.0.1', port: 0 },
+    health: { host: '127.0.0.1', port: 0 },
+    service: { state_dir: join(dir, 'state') },
+    auth: { api_keys_file: join(dir, 'api-keys.json') },
+    storage: { recordings_dir: join(dir, 'recordings'), snapshots_dir: join(dir, 'snapshots') },
+    logging: { level: 'debug', format: 'json' },
+  };
+  const merged: Record<string, unknown> = { ...base };
+  for (const [section, value] of Object.entries(overrides)) {
+    merged[section] =
+      typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? { ...base[section], ...value }
+        : value;
+  }
+  return configSchema.parse(merged);
+}
+
+export async function startApp(overrides: Overrides = {}): Promise<TestApp> {
+  const dir = mkdtempSync(join(tmpdir(), 'camera-service-test-'));
+  const config = testConfig(dir, overrides);
+  const logs = new LogSink();
+  const logging = createLogger({
+    level: config.logging.level,
+    format: 'json',
+    environment: 'development',
+    destination: logs,
+  });
+  const store = new ConfigStore({ config, file: null, envOverrides: {} });
+  const app = new App({
+    config: store,
+    log: logging.logger,
+    setLogLevel: logging.setLevel,
+    validateResults: true,
+  });
+  const addresses = await app.start();
+  const clients: CameraServiceClient[] = [];
+  return {
+    app,
+    config,
+    wsUrl: addresses.wsUrl,
+    healthUrl: addresses.healthUrl,
+    logs,
+    async connect(options = {}) {
+      const client = new CameraServiceClient({
+        url: addresses.wsUrl,
+        requestTimeoutMs: 5000,
+        ...options,
+      });
+      await client.connect();
+      clients.push(client);
+      return client;
+    },
+    async stop() {
+      await Promise.all(clients.map((c) => c.close()));
+      await app.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+// `npm start`, `npm test` and `npm run bench` on any machine, fresh or not:
+//   1. check Node, 2. install the system packages the service needs (ffmpeg, v4l-utils)
+//   with apt-get when root, else print the exact command, 3. install npm dependencies
+//   when the lockfile changed, 4. build (incremental), 5. start / test / bench.
+// Uses only Node's standard library: it runs before `npm ci`.
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const [mode, ...args] = process.argv.slice(2);
+const say = (text) => process.stderr.write(`[setup] ${text}\n`);
+
+const SYSTEM_TOOLS = [
+  { command: 'ffmpeg', pkg: 'ffmpeg' },
+  { command: 'ffprobe', pkg: 'ffmpeg' },
+  { command: 'v4l2-ctl', pkg: 'v4l-utils' },
+];
+
+function fail(text) {
+  process.stderr.write(`[setup] ${text}\n`);
+  process.exit(1);
+}
+
+function onPath(command) {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir, command), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+function runOrFail(command, commandArgs, what, env = process.env) {
+  const result = spawnSync(command, commandArgs, { cwd: root, stdio: 'inherit', env });
+  if (result.status !== 0) fail(`${what} failed (${command} ${commandArgs.join(' ')}).`);
+}
+
+function checkNode() {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major < 20 || (major === 20 && minor < 11)) {
+    fail(`Node.js ${process.versions.node} is too old: install Node.js 20.11 or newer.`);
+  }
+}
+
+function ensureSystemPackages({ required }) {
+  const missing = [...new Set(SYSTEM_TOOLS.filter((t) => !onPath(t.command)).map((t) => t.pkg))];
+  if (missing.length === 0) return;
+  const command = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (isRoot && onPath('apt-get')) {
+    say(`installing ${missing.join(', ')} with apt-get`);
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    runOrFail('apt-get', ['update', '-qq'], 'apt-get update', env);
+    runOrFail(
+      'apt-get',
+      ['install', '-y', '-qq', '--no-install-recommends', ...missing],
+      'apt-get install',
+      env,
+    );
+    return;
+  }
+  const hint = `The service needs ${missing.join(' and ')}. Install ${missing.length > 1 ? 'them' : 'it'} with:\n    sudo ${command}`;
+  if (required) fail(hint);
+  say(`${hint}\n  Starting anyway: features that run ffmpeg or v4l2-ctl will report it missing.`);
+}
+
+function mtime(path) {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+function ensureDependencies() {
+  const installed = mtime(join(root, 'node_modules', '.package-lock.json'));
+  const manifests = [
+    'package.json',
+    'package-lock.json',
+    'packages/server/package.json',
+    'packages/sdk/package.json',
+  ];
+  if (installed > 0 && manifests.every((m) => mtime(join(root, m)) <= installed)) return;
+  const npm = process.env.npm_execpath ? [process.execPath, process.env.npm_execpath] : ['npm'];
+  const verb = existsSync(join(root, 'package-lock.json')) ? 'ci' : 'install';
+  say(`installing npm dependencies (npm ${verb})`);
+  runOrFail(npm[0], [...npm.slice(1), verb, '--no-audit', '--no-fund'], `npm ${verb}`);
+}
+
+function build() {
+  runOrFail(
+    process.execPath,
+    [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'],
+    'The TypeScript build',
+  );
+}
+
+function step(name, command, commandArgs) {
+  const started = Date.now();
+  process.stderr.write(`\n== ${name}\n`);
+  runOrFail(command, commandArgs, name);
+  process.stderr.write(`== ${name}: ok (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+}
+
+checkNode();
+if (!['start', 'test', 'bench'].includes(mode))
+  fail('usage: bootstrap.mjs start|test|bench [args...]');
+ensureSystemPackages({ required: mode !== 'start' });
+ensureDependencies();
+build();
+
+if (mode === 'start') {
+  const main = pathToFileURL(join(root, 'packages', 'server', 'dist', 'src', 'main.js')).href;
+  const { run } = await import(main);
+  const code = await run(args);
+  if (code !== undefined) process.exitCode = code;
+} else if (mode === 'test') {
+  const bin = (name, file) => [process.execPath, [join(root, 'node_modules', name, file)]];
+  const [node, eslint] = bin('eslint', 'bin/eslint.js');
+  step('lint', node, [...eslint, '--max-warnings', '0', '.']);
+  const [, prettier] = bin('prettier', 'bin/prettier.cjs');
+  step('format', node, [...prettier, '--check', '--log-level', 'warn', '.']);
+  step('tests', node, [join(root, 'scripts', 'run-tests.mjs'), ...args]);
+} else {
+  step('bench', process.execPath, [join(root, 'bench', 'dist', 'run.js'), ...args]);
+}
