@@ -37,6 +37,33 @@ export function readCpuSeconds(pid: number): number | null {
   return (utime + stime) / CLOCK_TICKS_PER_SECOND;
 }
 
+export interface MachineCpu {
+  /** CPU seconds spent on anything but idle and I/O wait, all cores together. */
+  busySeconds: number;
+  /** CPU seconds the hypervisor gave to someone else while this VM wanted to run. */
+  stealSeconds: number;
+}
+
+/** Machine-wide CPU time from /proc/stat, to tell whether other processes shared the CPUs. */
+export function readMachineCpu(): MachineCpu | null {
+  const stat = readProc('/proc/stat');
+  const line = stat?.split('\n', 1)[0];
+  if (!line?.startsWith('cpu ')) return null;
+  // user nice system idle iowait irq softirq steal (guest time is already inside user).
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line
+    .slice(4)
+    .trim()
+    .split(/\s+/)
+    .map(Number);
+  const values = [user, nice, system, idle, iowait, irq, softirq, steal];
+  if (values.some((v) => v === undefined || !Number.isFinite(v))) return null;
+  const busy = [user, nice, system, irq, softirq].reduce<number>((sum, v) => sum + (v ?? 0), 0);
+  return {
+    busySeconds: busy / CLOCK_TICKS_PER_SECOND,
+    stealSeconds: (steal ?? 0) / CLOCK_TICKS_PER_SECOND,
+  };
+}
+
 function readProc(path: string): string | null {
   try {
     return readFileSync(path, 'utf8');

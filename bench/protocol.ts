@@ -53,4 +53,11 @@ export interface LoadResult {
   /** CPU used over the window, in percent of one core. */
   serverCpuPercent: number | null;
   loadCpuPercent: number;
+  /**
+   * CPU used by everything else on the machine over the window (same unit). Well above
+   * zero means other processes competed with the benchmark and its numbers are low.
+   */
+  otherCpuPercent: number | null;
+  /** CPU time the hypervisor withheld (steal), same unit; another sign of a noisy host. */
+  stealCpuPercent: number | null;
 }

@@ -69,6 +69,7 @@ export function formatTable(runs: readonly RunRecord[]): string {
     'server RSS MB',
     'server CPU %',
     'loadgen CPU %',
+    'other CPU %',
   ];
   const rows = runs.map(({ result: r, serverMemory }) => [
     String(r.clients),
@@ -81,6 +82,7 @@ export function formatTable(runs: readonly RunRecord[]): string {
     serverMemory.peakRssMb === null ? 'n/a' : serverMemory.peakRssMb.toFixed(1),
     r.serverCpuPercent === null ? 'n/a' : r.serverCpuPercent.toFixed(0),
     r.loadCpuPercent.toFixed(0),
+    r.otherCpuPercent === null ? 'n/a' : r.otherCpuPercent.toFixed(0),
   ]);
   const widths = header.map((h, i) =>
     Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)),
@@ -121,4 +123,22 @@ export function fmtInt(n: number): string {
 
 export function fmtMs(ms: number): string {
   return ms < 10 ? ms.toFixed(2) : ms.toFixed(1);
+}
+
+/** Above this, other processes took a noticeable share of a 2-core machine. */
+const DISTURBED_CPU_PERCENT = 15;
+
+/** Warnings for runs that shared the machine with other work; their numbers are too low. */
+export function formatDisturbances(runs: readonly RunRecord[]): string[] {
+  return runs
+    .filter(
+      ({ result: r }) =>
+        (r.otherCpuPercent ?? 0) > DISTURBED_CPU_PERCENT ||
+        (r.stealCpuPercent ?? 0) > DISTURBED_CPU_PERCENT,
+    )
+    .map(
+      ({ result: r }) =>
+        `  WARNING: during ${r.mode} loop C=${r.clients}, other processes used ${r.otherCpuPercent ?? 'n/a'}% ` +
+        `of a core and the hypervisor stole ${r.stealCpuPercent ?? 'n/a'}%: this run understates the server.`,
+    );
 }

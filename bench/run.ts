@@ -21,11 +21,12 @@ import { fileURLToPath } from 'node:url';
 import { CameraServiceClient } from '@camera-service/sdk';
 import { killTracked } from './children.js';
 import { runLoad } from './load-process.js';
-import { readMemory, watchMemory } from './proc.js';
+import { readMemory, watchMemory, type MemorySample } from './proc.js';
 import type { ClientKind, LoadMode, LoadParams } from './protocol.js';
 import {
   TARGET_CLIENTS,
   evaluateTargets,
+  formatDisturbances,
   formatOpenLoopNotes,
   formatTable,
   formatTargets,
@@ -102,13 +103,10 @@ async function measure(
     `[bench] ${label} (${WARMUP_MS / 1000} s warm-up + ${settings.seconds} s)\n`,
   );
   const memory = watchMemory(server.pid, MEMORY_SAMPLE_MS);
-  let peakRssMb: number | null;
-  let result;
-  try {
-    result = await runLoad(LOAD_SCRIPT, params);
-  } finally {
+  let peakRssMb: number | null = null;
+  const result = await runLoad(LOAD_SCRIPT, params).finally(() => {
     peakRssMb = memory.stop();
-  }
+  });
   const after = readMemory(server.pid);
   return {
     result,
@@ -153,7 +151,7 @@ async function main(): Promise<number> {
   let server: ServerHandle | undefined;
   const runs: RunRecord[] = [];
   let metrics: Awaited<ReturnType<typeof serverMetrics>>;
-  let finalMemory;
+  let finalMemory: MemorySample | null;
   try {
     server = await startServer({
       repoRoot: REPO_ROOT,
@@ -193,6 +191,8 @@ async function main(): Promise<number> {
     `Server get_metrics at the end: active_connections ${metrics.active_connections}, ` +
       `total_requests ${metrics.total_requests}, average_response_time ${metrics.average_response_time} ms\n`,
   );
+  const disturbances = formatDisturbances(runs);
+  if (disturbances.length > 0) out.write(`${disturbances.join('\n')}\n`);
   if (server.problemCount > 0) {
     out.write(
       `Server logged ${server.problemCount} warnings/errors; first: ${server.problems[0]}\n`,

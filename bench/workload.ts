@@ -11,7 +11,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { BenchMethod, RpcConnection } from './connections.js';
-import { readCpuSeconds } from './proc.js';
+import { readCpuSeconds, readMachineCpu } from './proc.js';
 import type { LoadParams, LoadResult } from './protocol.js';
 import { LatencyRecorder } from './stats.js';
 
@@ -97,6 +97,8 @@ export async function runWorkload(
     targetRate: open ? params.rate : null,
     serverCpuPercent: usage.server,
     loadCpuPercent: usage.load,
+    otherCpuPercent: usage.other,
+    stealCpuPercent: usage.steal,
   };
 }
 
@@ -199,24 +201,41 @@ function openLoop(
   });
 }
 
-/** Server and generator CPU over the window, in percent of one core. */
-async function sampleCpuOverWindow(
-  serverPid: number,
-  timeline: Timeline,
-): Promise<{ server: number | null; load: number }> {
+interface CpuOverWindow {
+  server: number | null;
+  load: number;
+  other: number | null;
+  steal: number | null;
+}
+
+/**
+ * CPU over the window, in percent of one core: the server's, this generator's, and the
+ * rest of the machine's, so a run disturbed by other processes can be recognised.
+ */
+async function sampleCpuOverWindow(serverPid: number, timeline: Timeline): Promise<CpuOverWindow> {
   const at = (instant: number) =>
     new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, instant - performance.now())));
   await at(timeline.windowStart);
   const t0 = performance.now();
   const server0 = readCpuSeconds(serverPid);
   const load0 = process.cpuUsage();
+  const machine0 = readMachineCpu();
   await at(timeline.windowEnd);
   const elapsedSeconds = (performance.now() - t0) / 1000;
   const server1 = readCpuSeconds(serverPid);
-  const load = process.cpuUsage(load0);
+  const loadUsage = process.cpuUsage(load0);
+  const machine1 = readMachineCpu();
   const percent = (seconds: number) => Math.round((seconds / elapsedSeconds) * 1000) / 10;
+
+  const server = server0 === null || server1 === null ? null : percent(server1 - server0);
+  const load = percent((loadUsage.user + loadUsage.system) / 1e6);
+  if (machine0 === null || machine1 === null) return { server, load, other: null, steal: null };
+  const busy = percent(machine1.busySeconds - machine0.busySeconds);
   return {
-    server: server0 === null || server1 === null ? null : percent(server1 - server0),
-    load: percent((load.user + load.system) / 1e6),
+    server,
+    load,
+    // Tick-granular counters can make this slightly negative; that means "nothing".
+    other: server === null ? null : Math.max(0, Math.round((busy - server - load) * 10) / 10),
+    steal: percent(machine1.stealSeconds - machine0.stealSeconds),
   };
 }

@@ -85,13 +85,15 @@ export class HealthRegistry {
     };
   }
 
+  /** Ready when started and no critical component is unhealthy (other checks are not run). */
   async readiness(): Promise<{ ready: boolean; reasons: string[] }> {
     const reasons: string[] = this.#ready ? [] : [this.#notReadyReason];
-    const report = await this.report();
-    for (const [name, entry] of Object.entries(report.components)) {
-      if (entry.critical && entry.status === 'unhealthy') {
-        reasons.push(`${name}: ${entry.message ?? 'unhealthy'}`);
-      }
+    const critical = [...this.#components.values()].filter((c) => c.critical);
+    const entries = await Promise.all(
+      critical.map(async (c) => [c.name, await runCheck(c)] as const),
+    );
+    for (const [name, entry] of entries) {
+      if (entry.status === 'unhealthy') reasons.push(`${name}: ${entry.message ?? 'unhealthy'}`);
     }
     return { ready: reasons.length === 0, reasons };
   }
