@@ -15,7 +15,7 @@ function leaves(value: unknown, prefix = ''): string[] {
 }
 
 const rows = new Map(
-  [...doc.matchAll(/^\| `([a-z_.[\]]+)` \|(.*)$/gm)].map((m) => [m[1] as string, m[2] as string]),
+  [...doc.matchAll(/^\|\s*`([a-z_.[\]]+)`\s*\|(.*)$/gm)].map((m) => [m[1] as string, m[2] as string]),
 );
 
 it('documents every configuration key', () => {
@@ -28,6 +28,6 @@ it('marks exactly the live keys as live', () => {
   const keys = leaves(defaultConfig()).filter((k) => k !== 'cameras');
   const isLive = (k: string) => LIVE_KEYS.some((l) => k === l || k.startsWith(`${l}.`));
   for (const key of keys) {
-    assert.equal(/\| live \|/.test(rows.get(key) ?? ''), isLive(key), `${key}: live marking`);
+    assert.equal(/\|\s*live\s*\|/.test(rows.get(key) ?? ''), isLive(key), `${key}: live marking`);
   }
 });
