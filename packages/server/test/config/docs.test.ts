@@ -5,7 +5,10 @@ import { it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { LIVE_KEYS, defaultConfig } from '../../src/config/index.js';
 
-const doc = readFileSync(fileURLToPath(new URL('../../../../../docs/configuration.md', import.meta.url)), 'utf8');
+const doc = readFileSync(
+  fileURLToPath(new URL('../../../../../docs/configuration.md', import.meta.url)),
+  'utf8',
+);
 
 function leaves(value: unknown, prefix = ''): string[] {
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
@@ -15,7 +18,10 @@ function leaves(value: unknown, prefix = ''): string[] {
 }
 
 const rows = new Map(
-  [...doc.matchAll(/^\|\s*`([a-z_.[\]]+)`\s*\|(.*)$/gm)].map((m) => [m[1] as string, m[2] as string]),
+  [...doc.matchAll(/^\|\s*`([a-z_.[\]]+)`\s*\|(.*)$/gm)].map((m) => [
+    m[1] as string,
+    m[2] as string,
+  ]),
 );
 
 it('documents every configuration key', () => {
