@@ -151,6 +151,9 @@ function openLoop(
     turns[i] = turn + 1;
     return METHODS[turn % METHODS.length] as BenchMethod;
   };
+  // One timeout for every call: Node keeps a timer list per distinct duration, and a
+  // per-call "time left until the deadline" would make a new list for every request.
+  const callTimeoutMs = Math.ceil(deadline - windowStart + params.warmupMs);
   let outstanding = 0;
   let scheduleDone = false;
 

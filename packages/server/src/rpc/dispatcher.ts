@@ -230,7 +230,7 @@ function namedParams(
   } else if (Array.isArray(raw)) {
     if (raw.length > names.length) {
       throw new InvalidParams(
-        `Invalid params: ${contract.name} takes ${names.length === 0 ? 'no parameters' : `at most ${names.length} positional parameters (${names.join(', ')})`}; ${raw.length} were given.`,
+        `Invalid params: ${contract.name} takes ${names.length === 0 ? 'no parameters' : `at most ${names.length} positional parameters (${names.join(', ')})`}; ${raw.length} ${raw.length === 1 ? 'was' : 'were'} given.`,
       );
     }
     params = Object.fromEntries(raw.map((value: unknown, i) => [names[i] as string, value]));

@@ -119,6 +119,13 @@ describe('JSON-RPC dispatcher', () => {
 
   const errorCases: [string, unknown, number, RegExp, unknown][] = [
     [
+      'an id nested 100,000 deep is an invalid request, not a crash',
+      `{"jsonrpc":"2.0","id":${'['.repeat(100_000)}${']'.repeat(100_000)},"method":"echo"}`,
+      -32600,
+      /"id" must be/,
+      null,
+    ],
+    [
       'a message that is not JSON is a parse error',
       '{"jsonrpc": "2.0", "method": ',
       -32700,
@@ -194,7 +201,7 @@ describe('JSON-RPC dispatcher', () => {
       'too many positional params are refused',
       { jsonrpc: '2.0', id: 11, method: 'echo', params: ['a', 1, 2] },
       -32602,
-      /at most 2 positional/,
+      /at most 2 positional parameters \(device, count\); 3 were given/,
       11,
     ],
     [
