@@ -59,9 +59,12 @@ function fail(message: string): never {
 }
 
 function exitWithParent(): void {
+  // child_process 'pipe' stdio is a socket pair; a shell pipe is a FIFO. A terminal or
+  // /dev/null is neither, and their stdin must not end the run.
   let isPipe = false;
   try {
-    isPipe = fstatSync(0).isFIFO();
+    const stdin = fstatSync(0);
+    isPipe = stdin.isFIFO() || stdin.isSocket();
   } catch {
     return;
   }

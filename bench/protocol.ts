@@ -38,7 +38,7 @@ export interface LoadResult {
   requestsPerSecond: number;
   /** Requests sent inside the window (for open mode: scheduled inside it). */
   sent: number;
-  /** Requests issued in the window that failed: error replies, timeouts, lost connections. */
+  /** Requests that failed at any time, warm-up included: error replies, timeouts, lost connections. */
   errors: number;
   /** A few distinct error messages, to say what went wrong without flooding the report. */
   errorSamples: string[];

@@ -1,8 +1,9 @@
 /**
- * Turns the measured runs into the printed table and the verdict on the targets.
- * Pure functions of the data, so the report says exactly what the JSON file holds.
+ * Turns the measured runs into the printed report and the verdict on the targets.
+ * Pure functions of the data written to .bench/ws-rpc.json, so the two never disagree.
  */
-import type { LoadResult } from './protocol.js';
+import type { MemorySample } from './proc.js';
+import type { ClientKind, LoadResult } from './protocol.js';
 
 export interface RunRecord {
   result: LoadResult;
@@ -12,6 +13,32 @@ export interface RunRecord {
     rssAfterMb: number | null;
     hwmAfterMb: number | null;
   };
+}
+
+/** Everything one benchmark run produced; written as JSON and printed as text. */
+export interface BenchReport {
+  generatedAt: string;
+  machine: { cores: number; cpuModel: string; node: string; platform: string };
+  settings: {
+    seconds: number;
+    warmupSeconds: number;
+    drainSeconds: number;
+    rate: number;
+    client: ClientKind;
+    memorySampleMs: number;
+  };
+  server: {
+    wsUrl: string;
+    healthUrl: string;
+    finalMemory: MemorySample | null;
+    /** get_metrics, called once at the end through the SDK. */
+    metrics: { active_connections: number; total_requests: number; average_response_time: number };
+    /** Warnings and errors the server logged (the first few), and how many there were. */
+    problems: string[];
+    problemCount: number;
+  };
+  runs: RunRecord[];
+  targets: Target[];
 }
 
 export interface Target {
@@ -51,13 +78,14 @@ export function evaluateTargets(runs: readonly RunRecord[]): Target[] {
       met: latency.p99Ms < TARGET_P99_MS && sustained && errors === 0,
       detail:
         `open loop C=${TARGET_CLIENTS} paced at ${fmtInt(rate)} req/s: p99 ${fmtMs(latency.p99Ms)} ms, ` +
-        `achieved ${fmtInt(rps)} req/s${sustained ? '' : ' (rate NOT sustained)'}, ${errors} errors`,
+        `achieved ${fmtInt(rps)} req/s${sustained ? '' : ' (rate NOT sustained)'}, ${errors} errors; ` +
+        `from actual send (without the generator's lateness): p99 ${fmtMs(open.result.serviceLatency?.p99Ms ?? 0)} ms`,
     });
   }
   return targets;
 }
 
-export function formatTable(runs: readonly RunRecord[]): string {
+function formatTable(runs: readonly RunRecord[]): string {
   const header = [
     'C',
     'mode',
@@ -67,6 +95,7 @@ export function formatTable(runs: readonly RunRecord[]): string {
     'max ms',
     'errors',
     'server RSS MB',
+    'peak MB',
     'server CPU %',
     'loadgen CPU %',
     'other CPU %',
@@ -79,7 +108,8 @@ export function formatTable(runs: readonly RunRecord[]): string {
     fmtMs(r.latency.p99Ms),
     fmtMs(r.latency.maxMs),
     String(r.errors),
-    serverMemory.peakRssMb === null ? 'n/a' : serverMemory.peakRssMb.toFixed(1),
+    fmtMb(serverMemory.rssAfterMb),
+    fmtMb(serverMemory.peakRssMb),
     r.serverCpuPercent === null ? 'n/a' : r.serverCpuPercent.toFixed(0),
     r.loadCpuPercent.toFixed(0),
     r.otherCpuPercent === null ? 'n/a' : r.otherCpuPercent.toFixed(0),
@@ -96,14 +126,27 @@ export function formatTable(runs: readonly RunRecord[]): string {
   return [line(header), rule, ...rows.map(line)].join('\n');
 }
 
-export function formatTargets(targets: readonly Target[]): string {
-  return targets
-    .map((t) => `  [${t.met ? 'MET' : 'MISSED'}] ${t.name}\n           ${t.detail}`)
-    .join('\n');
+function formatTargets(targets: readonly Target[], runs: readonly RunRecord[]): string {
+  const lines = targets.map(
+    (t) => `  [${t.met ? 'MET' : 'MISSED'}] ${t.name}\n           ${t.detail}`,
+  );
+  const closed = runs.find(
+    (r) => r.result.mode === 'closed' && r.result.clients === TARGET_CLIENTS,
+  );
+  if (closed) {
+    const { latency, requestsPerSecond: rps } = closed.result;
+    // Little's law: with C requests always in flight, mean latency = C / throughput.
+    const queueMs = rps > 0 ? (TARGET_CLIENTS / rps) * 1000 : 0;
+    lines.push(
+      `  (closed loop C=${TARGET_CLIENTS} p99 is ${fmtMs(latency.p99Ms)} ms, but it is not judged: at saturation ` +
+        `its mean is C / throughput = ${fmtMs(queueMs)} ms of queueing, whatever the server does.)`,
+    );
+  }
+  return lines.join('\n');
 }
 
-/** Extra lines for the open-loop run: how much of its latency is the generator's own. */
-export function formatOpenLoopNotes(runs: readonly RunRecord[]): string[] {
+/** Extra line for the open-loop run: how much of its latency is the generator's own. */
+function formatOpenLoopNotes(runs: readonly RunRecord[]): string[] {
   return runs
     .filter((r) => r.result.mode === 'open')
     .map(({ result: r }) => {
@@ -117,11 +160,15 @@ export function formatOpenLoopNotes(runs: readonly RunRecord[]): string[] {
     });
 }
 
-export function fmtInt(n: number): string {
+function fmtMb(mb: number | null): string {
+  return mb === null ? 'n/a' : mb.toFixed(1);
+}
+
+function fmtInt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
-export function fmtMs(ms: number): string {
+function fmtMs(ms: number): string {
   return ms < 10 ? ms.toFixed(2) : ms.toFixed(1);
 }
 
@@ -129,7 +176,7 @@ export function fmtMs(ms: number): string {
 const DISTURBED_CPU_PERCENT = 15;
 
 /** Warnings for runs that shared the machine with other work; their numbers are too low. */
-export function formatDisturbances(runs: readonly RunRecord[]): string[] {
+function formatDisturbances(runs: readonly RunRecord[]): string[] {
   return runs
     .filter(
       ({ result: r }) =>
@@ -141,4 +188,41 @@ export function formatDisturbances(runs: readonly RunRecord[]): string[] {
         `  WARNING: during ${r.mode} loop C=${r.clients}, other processes used ${r.otherCpuPercent ?? 'n/a'}% ` +
         `of a core and the hypervisor stole ${r.stealCpuPercent ?? 'n/a'}%: this run understates the server.`,
     );
+}
+
+export function formatReport(report: BenchReport): string {
+  const { machine, settings, server, runs, targets } = report;
+  const errors = runs.filter((r) => r.result.errors > 0);
+  const disturbances = formatDisturbances(runs);
+  const lines = [
+    '',
+    `WebSocket JSON-RPC benchmark: ping and get_server_info alternately, client: ${settings.client}`,
+    `${machine.cores} cores (${machine.cpuModel}), Node ${machine.node}, ` +
+      `${settings.seconds} s per run after ${settings.warmupSeconds} s warm-up`,
+    '',
+    formatTable(runs),
+    '',
+    'Latency: closed loop from send to reply; open loop from the scheduled send time.',
+    ...formatOpenLoopNotes(runs),
+    `server RSS MB: VmRSS after the run; peak MB: highest RSS sampled during it (every ${settings.memorySampleMs} ms).`,
+    'CPU %: of one core over the window (200 = both cores); other = every other process on the machine.',
+    'The server runs its JavaScript on one thread: server CPU near 100% means it is saturated.',
+    `Server memory at the end: RSS ${server.finalMemory?.rssMb ?? 'n/a'} MB, ` +
+      `peak (VmHWM) ${server.finalMemory?.hwmMb ?? 'n/a'} MB`,
+    `Server get_metrics at the end: active_connections ${server.metrics.active_connections}, ` +
+      `total_requests ${server.metrics.total_requests}, ` +
+      `average_response_time ${server.metrics.average_response_time} ms`,
+    ...errors.map(
+      ({ result: r }) =>
+        `  ${r.mode} loop C=${r.clients}: ${r.errors} errors, e.g. ${r.errorSamples.join(' | ')}`,
+    ),
+    ...(server.problemCount > 0
+      ? [`Server logged ${server.problemCount} warnings/errors; first: ${server.problems[0]}`]
+      : []),
+    ...disturbances,
+    '',
+    `Targets (for a 2-core machine; this one has ${machine.cores}):`,
+    formatTargets(targets, runs),
+  ];
+  return `${lines.join('\n')}\n`;
 }

@@ -26,10 +26,8 @@ import type { ClientKind, LoadMode, LoadParams } from './protocol.js';
 import {
   TARGET_CLIENTS,
   evaluateTargets,
-  formatDisturbances,
-  formatOpenLoopNotes,
-  formatTable,
-  formatTargets,
+  formatReport,
+  type BenchReport,
   type RunRecord,
 } from './report.js';
 import { startServer, type ServerHandle } from './server-process.js';
@@ -125,7 +123,8 @@ async function serverMetrics(url: string) {
   try {
     return await client.getMetrics();
   } finally {
-    await client.close();
+    // The reply is what matters; a close handshake that stalls must not hold the run.
+    await Promise.race([client.close(), new Promise((resolve) => setTimeout(resolve, 1000))]);
   }
 }
 
@@ -140,11 +139,14 @@ async function main(): Promise<number> {
     killTracked();
     rmSync(scratchDir, { recursive: true, force: true });
   };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  for (const [signal, number] of [
+    ['SIGINT', 2],
+    ['SIGTERM', 15],
+  ] as const) {
     process.once(signal, () => {
       process.stderr.write(`[bench] ${signal}: stopping the server and the load generator\n`);
       cleanUp();
-      process.exit(130);
+      process.exit(128 + number);
     });
   }
 
@@ -171,55 +173,35 @@ async function main(): Promise<number> {
     cleanUp();
   }
 
-  const targets = evaluateTargets(runs);
-  const cores = availableParallelism();
   const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
-  const out = process.stdout;
-  out.write(
-    `\nWebSocket JSON-RPC benchmark: ping + get_server_info alternately, client: ${settings.client}\n`,
-  );
-  out.write(
-    `${cores} cores (${cpuModel}), Node ${process.version}, ${settings.seconds} s per run after ${WARMUP_MS / 1000} s warm-up\n\n`,
-  );
-  out.write(`${formatTable(runs)}\n\n`);
-  out.write('Latency: closed loop from send to reply; open loop from the scheduled send time.\n');
-  out.write(`${formatOpenLoopNotes(runs).join('\n')}\n`);
-  out.write(
-    `Server memory at the end: RSS ${finalMemory?.rssMb ?? 'n/a'} MB, peak (VmHWM) ${finalMemory?.hwmMb ?? 'n/a'} MB\n`,
-  );
-  out.write(
-    `Server get_metrics at the end: active_connections ${metrics.active_connections}, ` +
-      `total_requests ${metrics.total_requests}, average_response_time ${metrics.average_response_time} ms\n`,
-  );
-  const disturbances = formatDisturbances(runs);
-  if (disturbances.length > 0) out.write(`${disturbances.join('\n')}\n`);
-  if (server.problemCount > 0) {
-    out.write(
-      `Server logged ${server.problemCount} warnings/errors; first: ${server.problems[0]}\n`,
-    );
-  }
-  out.write(
-    `\nTargets (for a 2-core machine; this one has ${cores}):\n${formatTargets(targets)}\n`,
-  );
-
-  mkdirSync(dirname(OUTPUT), { recursive: true });
-  const report = {
+  const report: BenchReport = {
     generatedAt: new Date().toISOString(),
-    machine: { cores, cpuModel, node: process.version, platform: process.platform },
-    settings: { ...settings, warmupSeconds: WARMUP_MS / 1000, drainSeconds: DRAIN_MS / 1000 },
+    machine: {
+      cores: availableParallelism(),
+      cpuModel,
+      node: process.version,
+      platform: process.platform,
+    },
+    settings: {
+      ...settings,
+      warmupSeconds: WARMUP_MS / 1000,
+      drainSeconds: DRAIN_MS / 1000,
+      memorySampleMs: MEMORY_SAMPLE_MS,
+    },
     server: {
       wsUrl: server.wsUrl,
       healthUrl: server.healthUrl,
       finalMemory,
       metrics,
-      problemCount: server.problemCount,
       problems: server.problems,
+      problemCount: server.problemCount,
     },
     runs,
-    targets,
+    targets: evaluateTargets(runs),
   };
+  mkdirSync(dirname(OUTPUT), { recursive: true });
   writeFileSync(OUTPUT, `${JSON.stringify(report, null, 2)}\n`);
-  out.write(`\nFull results: ${OUTPUT}\n`);
+  process.stdout.write(`${formatReport(report)}\nFull results: ${OUTPUT}\n`);
   return 0;
 }
 

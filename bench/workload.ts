@@ -170,7 +170,7 @@ function openLoop(
       }
       outstanding += 1;
       connection
-        .call(nextMethod(i), deadline - sentAt)
+        .call(nextMethod(i), callTimeoutMs)
         .then(
           () => {
             const at = performance.now();

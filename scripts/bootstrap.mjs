@@ -110,7 +110,7 @@ function step(name, command, commandArgs) {
 checkNode();
 if (!['start', 'test', 'bench'].includes(mode))
   fail('usage: bootstrap.mjs start|test|bench [args...]');
-ensureSystemPackages({ required: mode !== 'start' });
+ensureSystemPackages({ required: mode === 'test' });
 ensureDependencies();
 build();
 
