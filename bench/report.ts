@@ -59,7 +59,12 @@ export function evaluateTargets(runs: readonly RunRecord[]): Target[] {
   const closed = runs.find(
     (r) => r.result.mode === 'closed' && r.result.clients === TARGET_CLIENTS,
   );
-  const open = runs.find((r) => r.result.mode === 'open' && r.result.clients === TARGET_CLIENTS);
+  const opens = runs
+    .filter((r) => r.result.mode === 'open' && r.result.clients === TARGET_CLIENTS)
+    .sort((a, b) => a.result.latency.p99Ms - b.result.latency.p99Ms);
+  // The median paced run (by p99) stands for all of them; the others are listed.
+  const open = opens[Math.floor(opens.length / 2)];
+  const allP99 = opens.map((r) => fmtMs(r.result.latency.p99Ms)).join(', ');
   const targets: Target[] = [];
   if (closed) {
     const { requestsPerSecond: rps, errors } = closed.result;
@@ -77,7 +82,8 @@ export function evaluateTargets(runs: readonly RunRecord[]): Target[] {
       name: `p99 < ${TARGET_P99_MS} ms at C=${TARGET_CLIENTS}`,
       met: latency.p99Ms < TARGET_P99_MS && sustained && errors === 0,
       detail:
-        `open loop C=${TARGET_CLIENTS} paced at ${fmtInt(rate)} req/s: p99 ${fmtMs(latency.p99Ms)} ms, ` +
+        `open loop C=${TARGET_CLIENTS} paced at ${fmtInt(rate)} req/s, median of ${opens.length} runs ` +
+        `(p99s ${allP99} ms): p99 ${fmtMs(latency.p99Ms)} ms, ` +
         `achieved ${fmtInt(rps)} req/s${sustained ? '' : ' (rate NOT sustained)'}, ${errors} errors; ` +
         `from actual send (without the generator's lateness): p99 ${fmtMs(open.result.serviceLatency?.p99Ms ?? 0)} ms`,
     });

@@ -138,8 +138,12 @@ export class Dispatcher {
       }
       const { contract } = registered;
       const { params, authToken } = namedParams(request.params, contract);
-      await this.#access.check(contract, authToken, ctx);
-      const result: unknown = await registered.handler(validateParams(contract, params), ctx);
+      // Await only what is really asynchronous: a synchronous call then completes without
+      // yielding, and its measured duration is its own, not time queued behind others.
+      const checked = this.#access.check(contract, authToken, ctx);
+      if (checked) await checked;
+      let result: unknown = registered.handler(validateParams(contract, params), ctx);
+      if (isPromiseLike(result)) result = await result;
       if (this.#validateResults) checkResult(contract, result);
       this.#report(contract.name, 'ok', performance.now() - started, notification, ctx);
       return notification ? null : success(id, result);
@@ -151,16 +155,20 @@ export class Dispatcher {
     }
   }
 
+  /** The call's context; its correlation id and logger are made only when used. */
   #context(session: RpcSession, method: string): CallContext {
     const base = this.#log;
-    const correlationId = newCorrelationId();
+    let correlationId: string | undefined;
     let log: Logger | undefined;
     return {
       session,
       method,
-      correlationId,
+      get correlationId() {
+        correlationId ??= newCorrelationId();
+        return correlationId;
+      },
       get log() {
-        log ??= base.child({ session: session.id, method, correlation_id: correlationId });
+        log ??= base.child({ session: session.id, method, correlation_id: this.correlationId });
         return log;
       },
     };
@@ -198,6 +206,10 @@ export class Dispatcher {
   }
 }
 
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}
+
 function errorObject(kind: ErrorKind, message: string, data?: unknown): JsonRpcErrorObject {
   return data === undefined
     ? { code: ERROR_CODES[kind], message }
@@ -215,6 +227,19 @@ function toErrorObject(error: unknown, ctx: CallContext): JsonRpcErrorObject {
   );
 }
 
+const NO_PARAMS: Readonly<Record<string, unknown>> = Object.freeze({});
+const paramNameCache = new WeakMap<MethodContract, readonly string[]>();
+
+/** The contract's parameter names in declaration order (computed once per contract). */
+function paramNames(contract: MethodContract): readonly string[] {
+  let names = paramNameCache.get(contract);
+  if (!names) {
+    names = Object.keys(contract.params.shape);
+    paramNameCache.set(contract, names);
+  }
+  return names;
+}
+
 /**
  * By-name params pass through; by-position params are mapped onto the contract's
  * parameter names in declaration order. `auth_token` is taken out for the access check.
@@ -223,40 +248,49 @@ function namedParams(
   raw: unknown,
   contract: MethodContract,
 ): { params: Record<string, unknown>; authToken: string | undefined } {
-  const names = Object.keys(contract.params.shape);
-  let params: Record<string, unknown>;
-  if (raw === undefined) {
-    params = {};
-  } else if (Array.isArray(raw)) {
+  const names = paramNames(contract);
+  if (raw === undefined) return { params: NO_PARAMS, authToken: undefined };
+  if (Array.isArray(raw)) {
     if (raw.length > names.length) {
+      const takes =
+        names.length === 0
+          ? 'no parameters'
+          : `at most ${names.length} positional parameters (${names.join(', ')})`;
       throw new InvalidParams(
-        `Invalid params: ${contract.name} takes ${names.length === 0 ? 'no parameters' : `at most ${names.length} positional parameters (${names.join(', ')})`}; ${raw.length} ${raw.length === 1 ? 'was' : 'were'} given.`,
+        `Invalid params: ${contract.name} takes ${takes}; ${raw.length} ${raw.length === 1 ? 'was' : 'were'} given.`,
       );
     }
-    params = Object.fromEntries(raw.map((value: unknown, i) => [names[i] as string, value]));
-  } else {
-    params = { ...(raw as Record<string, unknown>) };
+    const params: Record<string, unknown> = {};
+    raw.forEach((value: unknown, i) => (params[names[i] as string] = value));
+    return { params, authToken: undefined };
   }
-  const token = params.auth_token;
-  if (token !== undefined && !names.includes('auth_token')) {
-    delete params.auth_token;
-    if (typeof token !== 'string') {
-      throw new InvalidParams(
-        'Invalid params: "auth_token" must be a string (a JWT or an API key).',
-        {
-          param: 'auth_token',
-        },
-      );
-    }
-    return { params, authToken: token };
+  const given = raw as Record<string, unknown>;
+  if (given.auth_token === undefined || names.includes('auth_token')) {
+    return { params: given, authToken: undefined };
   }
-  return { params, authToken: undefined };
+  const { auth_token: token, ...params } = given;
+  if (typeof token !== 'string') {
+    throw new InvalidParams(
+      'Invalid params: "auth_token" must be a string (a JWT or an API key).',
+      {
+        param: 'auth_token',
+      },
+    );
+  }
+  return { params, authToken: token };
+}
+
+function isEmpty(params: Record<string, unknown>): boolean {
+  for (const _key in params) return false;
+  return true;
 }
 
 function validateParams(contract: MethodContract, params: Record<string, unknown>): unknown {
+  const names = paramNames(contract);
+  // Most calls of parameterless methods carry no params: nothing to validate.
+  if (names.length === 0 && isEmpty(params)) return NO_PARAMS;
   const parsed = contract.params.safeParse(params, { reportInput: true });
   if (parsed.success) return parsed.data;
-  const names = Object.keys(contract.params.shape);
   const issue = parsed.error.issues[0] as z.core.$ZodIssue;
   if (issue.code === 'unrecognized_keys') {
     const param = issue.keys[0] as string;

@@ -61,11 +61,13 @@ export interface RegisteredMethod {
 
 export class MethodRegistry {
   readonly #methods = new Map<string, RegisteredMethod>();
+  #names: readonly string[] | undefined;
 
   register<C extends MethodContract>(contract: C, handler: Handler<C>): void {
     if (this.#methods.has(contract.name)) {
       throw new Error(`method ${contract.name} is registered twice`);
     }
+    this.#names = undefined;
     this.#methods.set(contract.name, {
       contract,
       handler: handler as (params: unknown, ctx: CallContext) => unknown,
@@ -78,5 +80,11 @@ export class MethodRegistry {
 
   contracts(): MethodContract[] {
     return [...this.#methods.values()].map((m) => m.contract);
+  }
+
+  /** Method names in alphabetical order (computed once per registration change). */
+  names(): readonly string[] {
+    this.#names ??= [...this.#methods.keys()].sort();
+    return this.#names;
   }
 }

@@ -39,10 +39,7 @@ export function registerSystemMethods(deps: SystemDeps): void {
       capabilities: [...identity.capabilities],
       supported_formats: [...identity.supportedFormats],
       max_cameras,
-      methods: methods
-        .contracts()
-        .map((c) => c.name)
-        .sort(),
+      methods: [...methods.names()],
       limits,
     };
   });
