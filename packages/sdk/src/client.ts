@@ -32,6 +32,8 @@ export interface ClientOptions {
   requestTimeoutMs?: number;
   /** Time allowed to open the connection; default 10 s. */
   connectTimeoutMs?: number;
+  /** A JWT or API key: connect() authenticates with it before resolving. */
+  authToken?: string;
 }
 
 export interface CallOptions {
@@ -55,9 +57,10 @@ interface Pending {
 const OPEN = 1;
 
 export class CameraServiceClient extends Emitter<ClientEvents> {
-  readonly #options: Required<Omit<ClientOptions, 'WebSocket'>> & {
+  readonly #options: Required<Omit<ClientOptions, 'WebSocket' | 'authToken'>> & {
     WebSocket: WebSocketConstructor | undefined;
   };
+  #authToken: string | undefined;
   readonly #pending = new Map<number, Pending>();
   #socket: WebSocketLike | undefined;
   #nextId = 1;
@@ -71,14 +74,36 @@ export class CameraServiceClient extends Emitter<ClientEvents> {
       requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     };
+    this.#authToken = options.authToken;
   }
 
   get connected(): boolean {
     return this.#socket?.readyState === OPEN;
   }
 
-  /** Opens the connection; rejects with a ConnectionError saying why it could not. */
-  connect(): Promise<void> {
+  /**
+   * Opens the connection and, when the client has an auth token, authenticates with it.
+   * Rejects with a ConnectionError (cannot connect) or an RpcError (-32001: the token
+   * was refused), saying why.
+   */
+  async connect(): Promise<void> {
+    await this.#open();
+    if (this.#authToken === undefined) return;
+    try {
+      await this.authenticate(this.#authToken);
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+  }
+
+  /** Authenticates this connection with a JWT or an API key; later calls act with its role. */
+  authenticate(token: string, options?: CallOptions): Promise<Methods['authenticate']['result']> {
+    this.#authToken = token;
+    return this.call('authenticate', { auth_token: token }, options);
+  }
+
+  #open(): Promise<void> {
     const Ctor = this.#options.WebSocket;
     if (!Ctor) {
       return Promise.reject(

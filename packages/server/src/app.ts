@@ -4,6 +4,16 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  ApiKeyStore,
+  AuthAccessControl,
+  Authenticator,
+  FailureThrottle,
+  JwtService,
+  guardRequest,
+  registerAuthMethods,
+  resolveJwtSecret,
+} from './auth/index.js';
 import type { Config, ConfigStore, ReloadResult } from './config/index.js';
 import { HealthRegistry, ServiceMetrics, healthHandler } from './health/index.js';
 import type { Logger } from './logging/index.js';
@@ -26,6 +36,8 @@ export interface AppOptions {
   setLogLevel?: (level: string) => void;
   /** Checks every result against its method's contract; for tests. */
   validateResults?: boolean;
+  /** The clock (epoch ms) for token expiry, rate limits and throttling; tests move it. */
+  now?: () => number;
 }
 
 export interface AppAddresses {
@@ -40,11 +52,17 @@ function wsLimits(config: Config): WsLimits {
   const s = config.server;
   return {
     maxConnections: s.max_connections,
+    maxConnectionsPerIp: s.max_connections_per_ip,
     maxMessageBytes: s.max_message_bytes,
     maxInflight: s.max_inflight_requests,
     maxSendBufferBytes: s.max_send_buffer_bytes,
     keepaliveIntervalMs: s.keepalive_interval_seconds * 1000,
   };
+}
+
+function rateLimit(config: Config) {
+  const r = config.auth.rate_limit;
+  return { requestsPerSecond: r.requests_per_second, burst: r.burst };
 }
 
 function urlHost(address: AddressInfo): string {
@@ -58,6 +76,11 @@ export class App {
   readonly health = new HealthRegistry({ version: VERSION });
   readonly methods = new MethodRegistry();
   readonly ws: WsServer;
+  readonly jwt: JwtService;
+  readonly apiKeys: ApiKeyStore;
+  readonly authenticator: Authenticator;
+  readonly #access: AuthAccessControl;
+  readonly #throttle: FailureThrottle;
   readonly #config: ConfigStore;
   readonly #log: Logger;
   readonly #setLogLevel: ((level: string) => void) | undefined;
@@ -72,10 +95,37 @@ export class App {
     this.#config = options.config;
     this.#log = options.log;
     this.#setLogLevel = options.setLogLevel;
+    const now = options.now ?? Date.now;
+
+    // Authentication: throws a ConfigError (exit 78) when the secret is unusable.
+    this.jwt = new JwtService(resolveJwtSecret(config, this.#log), { now });
+    this.apiKeys = new ApiKeyStore({
+      file: config.auth.api_keys_file,
+      log: this.#log.child({ component: 'auth' }),
+    });
+    this.apiKeys.load();
+    this.#throttle = new FailureThrottle({
+      limit: config.auth.failed_attempts.limit,
+      windowMs: config.auth.failed_attempts.window_seconds * 1000,
+    });
+    this.authenticator = new Authenticator({
+      jwt: this.jwt,
+      keys: this.apiKeys,
+      throttle: this.#throttle,
+      audit: this.#log.child({ component: 'audit' }),
+      now,
+    });
+    this.#access = new AuthAccessControl({
+      authenticator: this.authenticator,
+      now,
+      rateLimit: rateLimit(config),
+    });
+    registerAuthMethods(this.methods, this.authenticator);
 
     this.#dispatcher = new Dispatcher({
       registry: this.methods,
       log: this.#log.child({ component: 'rpc' }),
+      access: this.#access,
       maxBatch: config.server.max_batch_requests,
       validateResults: options.validateResults ?? false,
       onCall: (call) => this.metrics.observeCall(call),
@@ -86,8 +136,7 @@ export class App {
       limits: wsLimits(config),
       handler: this.#dispatcher,
       log: this.#log.child({ component: 'websocket' }),
-      // Until authentication is wired in (issue 3), every connection acts as admin.
-      initialRole: () => 'admin',
+      now,
     });
     this.ws.on('open', () => this.metrics.setConnections(this.ws.size));
     this.ws.on('close', () => this.metrics.setConnections(this.ws.size));
@@ -106,6 +155,9 @@ export class App {
         registry: this.health,
         metrics: this.metrics,
         log: this.#log.child({ component: 'health' }),
+        guardMetrics: config.health.metrics_auth
+          ? (req, res) => guardRequest(req, res, 'admin', this.authenticator)
+          : undefined,
       }),
     );
 
@@ -134,7 +186,7 @@ export class App {
         name: 'MediaMTX Camera Service',
         version: VERSION,
         apiVersion: API_VERSION,
-        capabilities: ['json-rpc-2.0', 'batch', 'notifications'],
+        capabilities: ['json-rpc-2.0', 'batch', 'notifications', 'jwt', 'api-keys'],
         supportedFormats: [],
       },
       methods: this.methods,
@@ -162,6 +214,7 @@ export class App {
 
   async start(): Promise<AppAddresses> {
     const config = this.#config.current;
+    this.apiKeys.watch();
     const api = await listen(this.#apiServer, config.server.port, config.server.host, 'API server');
     const health = await listen(
       this.#healthServer,
@@ -224,6 +277,7 @@ export class App {
     const timeoutMs = this.#config.current.server.shutdown_timeout_seconds * 1000;
     await Promise.all([closeServer(this.#apiServer), this.ws.close(timeoutMs)]);
     await closeServer(this.#healthServer);
+    this.apiKeys.close();
     this.metrics.close();
   }
 
@@ -231,5 +285,10 @@ export class App {
     this.#setLogLevel?.(config.logging.level);
     this.ws.setLimits(wsLimits(config));
     this.#dispatcher.setMaxBatch(config.server.max_batch_requests);
+    this.#access.setRateLimit(rateLimit(config));
+    this.#throttle.configure(
+      config.auth.failed_attempts.limit,
+      config.auth.failed_attempts.window_seconds * 1000,
+    );
   }
 }

@@ -3,7 +3,8 @@
  * (docs/api-reference.md) and of the SDK's generated types. A test proves the running
  * server registers exactly these.
  */
+import { authContracts } from './auth/index.js';
 import type { MethodContract } from './rpc/index.js';
 import { systemContracts } from './system/index.js';
 
-export const allContracts: readonly MethodContract[] = [...systemContracts];
+export const allContracts: readonly MethodContract[] = [...authContracts, ...systemContracts];

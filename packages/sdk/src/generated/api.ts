@@ -1,5 +1,27 @@
 // Generated from the server's method contracts by `npm run gen:api`. Do not edit.
 
+/** Binds a JWT or an API key to this connection; later calls act with its role. (role: public) */
+export interface AuthenticateParams {
+  auth_token: string;
+}
+
+export interface AuthenticateResult {
+  authenticated: true;
+  role: 'viewer' | 'operator' | 'admin';
+  /**
+   * what the role may do
+   */
+  permissions: ('view' | 'control' | 'admin')[];
+  /**
+   * ISO 8601 expiry of the credential; null for API keys
+   */
+  expires_at: string | null;
+  /**
+   * identifies this authentication in the audit log
+   */
+  session_id: string;
+}
+
 /** Checks that the server answers. Returns "pong". (role: viewer) */
 export interface PingParams {}
 
@@ -80,6 +102,7 @@ export interface GetMetricsResult {
 
 /** Every method: its params and result. */
 export interface Methods {
+  authenticate: { params: AuthenticateParams; result: AuthenticateResult };
   ping: { params: PingParams; result: PingResult };
   get_server_info: { params: GetServerInfoParams; result: GetServerInfoResult };
   get_status: { params: GetStatusParams; result: GetStatusResult };

@@ -44,6 +44,9 @@ const serverSchema = z.strictObject({
     .regex(/^\/[A-Za-z0-9._~/-]*$/, { error: "expected a URL path starting with '/', e.g. /ws" })
     .default('/ws'),
   max_connections: positiveInt('the maximum number of WebSocket connections').default(100),
+  max_connections_per_ip: positiveInt('the maximum WebSocket connections from one address').default(
+    20,
+  ),
   max_message_bytes: z
     .number({ error: 'expected a size in bytes from 1024 to 16777216' })
     .int()
@@ -64,6 +67,8 @@ const serverSchema = z.strictObject({
 const healthSchema = z.strictObject({
   host: host.default('0.0.0.0'),
   port: port.default(8003),
+  /** Require admin credentials (Bearer JWT or X-API-Key) on /metrics; /health/* stays open. */
+  metrics_auth: z.boolean({ error: 'expected true or false' }).default(false),
 });
 
 const authSchema = z.strictObject({
@@ -73,6 +78,12 @@ const authSchema = z.strictObject({
     .default(null),
   jwt_expiry_hours: positiveSeconds('the token lifetime').default(24),
   api_keys_file: path.default('./data/api-keys.json'),
+  failed_attempts: z
+    .strictObject({
+      limit: positiveInt('the failed authentications allowed per address in a window').default(10),
+      window_seconds: positiveSeconds('the failed-authentication window').default(60),
+    })
+    .prefault({}),
   rate_limit: z
     .strictObject({
       requests_per_second: positiveSeconds('the sustained request rate per connection').default(
@@ -265,6 +276,7 @@ export function defaultConfig(): Config {
 export const LIVE_KEYS: readonly string[] = [
   'logging.level',
   'server.max_connections',
+  'server.max_connections_per_ip',
   'server.max_message_bytes',
   'server.max_batch_requests',
   'server.max_inflight_requests',
@@ -272,6 +284,7 @@ export const LIVE_KEYS: readonly string[] = [
   'server.keepalive_interval_seconds',
   'server.shutdown_timeout_seconds',
   'auth.rate_limit',
+  'auth.failed_attempts',
   'storage.warn_percent',
   'storage.block_percent',
   'storage.critical_percent',

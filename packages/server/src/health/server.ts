@@ -12,11 +12,16 @@ export interface HealthRoutesOptions {
   registry: HealthRegistry;
   metrics: ServiceMetrics;
   log: Logger;
+  /**
+   * Guards /metrics when set: answers the request itself and returns false when the
+   * caller may not see it. /health/* always stays open.
+   */
+  guardMetrics?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 }
 
 /** The request handler for the health server. */
 export function healthHandler(options: HealthRoutesOptions) {
-  const { registry, metrics, log } = options;
+  const { registry, metrics, log, guardMetrics } = options;
   return (req: IncomingMessage, res: ServerResponse): void => {
     route(req, res).catch((error: unknown) => {
       log.error({ err: error, url: req.url }, 'health request failed');
@@ -65,6 +70,7 @@ export function healthHandler(options: HealthRoutesOptions) {
       }
     }
     if (pathname === '/metrics') {
+      if (guardMetrics && !(await guardMetrics(req, res))) return;
       const { contentType, body } = await metrics.exposition();
       res.writeHead(200, {
         'content-type': contentType,

@@ -17,7 +17,7 @@ import {
   type JsonRpcResponse,
 } from './protocol.js';
 import type { CallContext, MethodContract, MethodRegistry, RpcSession } from './registry.js';
-import { roleSatisfies } from './roles.js';
+import { roleSatisfies, type Role } from './roles.js';
 
 /** Decides whether a session may call a method; throws a ServiceError when not. */
 export interface AccessControl {
@@ -28,11 +28,20 @@ export interface AccessControl {
   ): void | Promise<void>;
 }
 
+/** -32003, naming the role the method needs and the one the session has. */
+export function permissionDenied(contract: MethodContract, role: Role): ServiceError {
+  return new ServiceError(
+    'permission_denied',
+    `Permission denied: ${contract.name} needs the ${contract.access} role; this session has the ${role} role.`,
+    { required_role: contract.access, role },
+  );
+}
+
 /** The role check every method goes through: its declared access against the session's role. */
 export const roleAccess: AccessControl = {
   check(contract, _authToken, ctx) {
     if (contract.access === 'public') return;
-    const role = ctx.session.role;
+    const role = ctx.session.principal?.role ?? null;
     if (role === null) {
       throw new ServiceError(
         'authentication_failed',
@@ -40,11 +49,7 @@ export const roleAccess: AccessControl = {
       );
     }
     if (!roleSatisfies(role, contract.access)) {
-      throw new ServiceError(
-        'permission_denied',
-        `Permission denied: ${contract.name} needs the ${contract.access} role; this session has the ${role} role.`,
-        { required_role: contract.access, role },
-      );
+      throw permissionDenied(contract, role);
     }
   },
 };

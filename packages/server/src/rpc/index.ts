@@ -1,4 +1,4 @@
-export { Dispatcher, roleAccess } from './dispatcher.js';
+export { Dispatcher, permissionDenied, roleAccess } from './dispatcher.js';
 export type { AccessControl, CallEvent, DispatcherOptions } from './dispatcher.js';
 export { MethodRegistry, defineMethod } from './registry.js';
 export type {
@@ -6,6 +6,7 @@ export type {
   Handler,
   MethodContract,
   Params,
+  Principal,
   Result,
   RegisteredMethod,
   RpcSession,

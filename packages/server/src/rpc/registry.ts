@@ -31,12 +31,26 @@ export function defineMethod<P extends ParamsSchema, R extends z.ZodType>(
   return { errors: [], ...contract };
 }
 
+/** Who is calling, once authenticated. */
+export interface Principal {
+  readonly role: Role;
+  /** The JWT `sub`, or the API key's name. */
+  readonly subject: string;
+  readonly credential: 'jwt' | 'api_key';
+  /** When the credential expires (epoch ms), or null for API keys. */
+  readonly expiresAt: number | null;
+  /** The API key's id, so a revocation takes effect on the next call. */
+  readonly keyId?: string;
+  /** Identifies this authentication in logs and in the authenticate result. */
+  readonly sessionId: string;
+}
+
 /** The connection a call arrives on, as the RPC layer sees it. */
 export interface RpcSession {
   readonly id: string;
   readonly remoteAddress: string;
-  /** The authenticated role, or null before authentication. */
-  role: Role | null;
+  /** Set by authentication; null before it (and after an expiry). */
+  principal: Principal | null;
 }
 
 export interface CallContext {

@@ -14,13 +14,14 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { Logger } from '../logging/index.js';
-import { encodeNotification, type Role, type RpcSession } from '../rpc/index.js';
+import { encodeNotification, type Principal, type RpcSession } from '../rpc/index.js';
 
 /** How long a peer has to answer our close frame after a protocol violation. */
 const CLOSE_GRACE_MS = 1000;
 
 export interface WsLimits {
   maxConnections: number;
+  maxConnectionsPerIp: number;
   maxMessageBytes: number;
   maxInflight: number;
   maxSendBufferBytes: number;
@@ -32,7 +33,11 @@ export interface MessageHandler {
 }
 
 export type DropReason =
-  'slow_consumer' | 'keepalive_timeout' | 'message_too_large' | 'connection_limit';
+  | 'slow_consumer'
+  | 'keepalive_timeout'
+  | 'message_too_large'
+  | 'connection_limit'
+  | 'ip_connection_limit';
 
 export interface WsServerEvents {
   open: [session: Session];
@@ -45,15 +50,15 @@ export interface WsServerOptions {
   limits: WsLimits;
   handler: MessageHandler;
   log: Logger;
-  /** The role a new connection starts with (null: unauthenticated). */
-  initialRole?: () => Role | null;
+  /** The clock (epoch ms) that decides whether a session's credential has expired. */
+  now?: () => number;
 }
 
 export class Session implements RpcSession {
   readonly id = randomUUID().slice(0, 8);
   readonly connectedAt = Date.now();
   readonly log: Logger;
-  role: Role | null;
+  principal: Principal | null = null;
   /** Seen a pong or a message since the last ping. */
   alive = true;
   inflight = 0;
@@ -62,10 +67,8 @@ export class Session implements RpcSession {
   constructor(
     readonly socket: WebSocket,
     readonly remoteAddress: string,
-    role: Role | null,
     log: Logger,
   ) {
-    this.role = role;
     this.log = log.child({ session: this.id, remote: remoteAddress });
   }
 }
@@ -76,7 +79,9 @@ export class WsServer extends EventEmitter<WsServerEvents> {
   readonly #path: string;
   readonly #handler: MessageHandler;
   readonly #log: Logger;
-  readonly #initialRole: () => Role | null;
+  readonly #now: () => number;
+  /** Open connections per remote address, for the per-address cap. */
+  readonly #perIp = new Map<string, number>();
   #limits: WsLimits;
   #keepalive: NodeJS.Timeout | undefined;
   #closing = false;
@@ -87,7 +92,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     this.#handler = options.handler;
     this.#log = options.log;
     this.#limits = { ...options.limits };
-    this.#initialRole = options.initialRole ?? (() => null);
+    this.#now = options.now ?? Date.now;
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.#limits.maxMessageBytes,
@@ -149,6 +154,22 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       );
       return;
     }
+    const remote = req.socket.remoteAddress ?? 'unknown';
+    const perIp = this.#limits.maxConnectionsPerIp;
+    if ((this.#perIp.get(remote) ?? 0) >= perIp) {
+      this.emit('drop', 'ip_connection_limit');
+      this.#log.warn({ limit: perIp, remote }, 'connection refused: per-address limit reached');
+      rejectUpgrade(
+        socket,
+        429,
+        'Too Many Requests',
+        {
+          error: `This address already has ${perIp} connections open, the most allowed; close one first.`,
+        },
+        { 'Retry-After': '5' },
+      );
+      return;
+    }
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, req));
   }
 
@@ -164,11 +185,19 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     return true;
   }
 
+  /** Whether a session holds a credential that has not expired. */
+  isAuthenticated(session: Session): boolean {
+    const principal = session.principal;
+    return (
+      principal !== null && (principal.expiresAt === null || principal.expiresAt > this.#now())
+    );
+  }
+
   /** Sends a notification to every session the filter accepts (by default: authenticated ones). */
   broadcast(
     method: string,
     params: unknown,
-    filter: (s: Session) => boolean = (s) => s.role !== null,
+    filter: (s: Session) => boolean = (s) => this.isAuthenticated(s),
   ): number {
     const text = encodeNotification(method, params);
     let sent = 0;
@@ -210,8 +239,9 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       ws.close(1013, 'connection limit reached, try again later');
       return;
     }
-    const session = new Session(ws, remote, this.#initialRole(), this.#log);
+    const session = new Session(ws, remote, this.#log);
     this.#sessions.add(session);
+    this.#perIp.set(remote, (this.#perIp.get(remote) ?? 0) + 1);
     session.log.info({ connections: this.#sessions.size }, 'client connected');
     ws.on('message', (data, isBinary) => this.#onMessage(session, data, isBinary));
     ws.on('pong', () => {
@@ -233,6 +263,9 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     });
     ws.on('close', (code) => {
       this.#sessions.delete(session);
+      const left = (this.#perIp.get(remote) ?? 1) - 1;
+      if (left > 0) this.#perIp.set(remote, left);
+      else this.#perIp.delete(remote);
       session.log.info({ code, connections: this.#sessions.size }, 'client disconnected');
       this.emit('close', session, code);
     });

@@ -4,16 +4,38 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CameraServiceClient, type ClientOptions } from '@camera-service/sdk';
 import { App, ConfigStore, configSchema, createLogger, type Config } from '../../src/index.js';
+import type { Role } from '../../src/rpc/index.js';
 import { LogSink } from './log-sink.js';
+
+/** The secret test services use, so tests can mint tokens of their own. */
+export const TEST_JWT_SECRET = 'test-secret-for-the-camera-service-0123456789';
+
+/** The service's clock in tests: real time plus an offset the test can move. */
+export class TestClock {
+  #offset = 0;
+  readonly now = (): number => Date.now() + this.#offset;
+  advance(ms: number): void {
+    this.#offset += ms;
+  }
+}
+
+export interface ConnectOptions extends Partial<ClientOptions> {
+  /** Authenticate as this role (default admin); null stays anonymous. */
+  as?: Role | null;
+}
 
 export interface TestApp {
   app: App;
   config: Config;
+  dir: string;
   wsUrl: string;
   healthUrl: string;
   logs: LogSink;
+  clock: TestClock;
+  /** A JWT for a role, minted with the service's secret. */
+  token(role: Role, ttlSeconds?: number): Promise<string>;
   /** A connected SDK client, closed by stop(). */
-  connect(options?: Partial<ClientOptions>): Promise<CameraServiceClient>;
+  connect(options?: ConnectOptions): Promise<CameraServiceClient>;
   stop(): Promise<void>;
 }
 
@@ -24,7 +46,7 @@ export function testConfig(dir: string, overrides: Overrides = {}): Config {
     server: { host: '127.0.0.1', port: 0 },
     health: { host: '127.0.0.1', port: 0 },
     service: { state_dir: join(dir, 'state') },
-    auth: { api_keys_file: join(dir, 'api-keys.json') },
+    auth: { api_keys_file: join(dir, 'api-keys.json'), jwt_secret: TEST_JWT_SECRET },
     storage: { recordings_dir: join(dir, 'recordings'), snapshots_dir: join(dir, 'snapshots') },
     logging: { level: 'debug', format: 'json' },
   };
@@ -49,24 +71,33 @@ export async function startApp(overrides: Overrides = {}): Promise<TestApp> {
     destination: logs,
   });
   const store = new ConfigStore({ config, file: null, envOverrides: {} });
+  const clock = new TestClock();
   const app = new App({
     config: store,
     log: logging.logger,
     setLogLevel: logging.setLevel,
     validateResults: true,
+    now: clock.now,
   });
   const addresses = await app.start();
   const clients: CameraServiceClient[] = [];
+  const token = (role: Role, ttlSeconds = 3600) =>
+    app.jwt.mint({ role, subject: `test-${role}`, ttlSeconds });
   return {
     app,
     config,
+    dir,
     wsUrl: addresses.wsUrl,
     healthUrl: addresses.healthUrl,
     logs,
-    async connect(options = {}) {
+    clock,
+    token,
+    async connect({ as = 'admin', ...options } = {}) {
+      const authToken = as === null ? undefined : await token(as);
       const client = new CameraServiceClient({
         url: addresses.wsUrl,
         requestTimeoutMs: 5000,
+        authToken,
         ...options,
       });
       await client.connect();

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { TEST_JWT_SECRET } from './app.js';
 import { LogSink } from './log-sink.js';
 import { within } from './wait.js';
 
@@ -30,6 +31,7 @@ export function serviceEnv(dir: string, extra: Record<string, string> = {}): Nod
     CAMERA_SERVICE_STORAGE_RECORDINGS_DIR: `${dir}/recordings`,
     CAMERA_SERVICE_STORAGE_SNAPSHOTS_DIR: `${dir}/snapshots`,
     CAMERA_SERVICE_AUTH_API_KEYS_FILE: `${dir}/api-keys.json`,
+    CAMERA_SERVICE_AUTH_JWT_SECRET: TEST_JWT_SECRET,
     ...extra,
   };
 }

@@ -6,13 +6,19 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { CameraServiceClient } from '@camera-service/sdk';
+import { JwtService } from '../../src/auth/index.js';
 import { EXIT_CONFIG } from '../../src/index.js';
+import { TEST_JWT_SECRET } from '../helpers/app.js';
 import { tempDir, writeFile } from '../helpers/files.js';
 import { killService, serviceEnv, spawnService, startService } from '../helpers/process.js';
 import { within } from '../helpers/wait.js';
 
+const jwt = new JwtService(TEST_JWT_SECRET);
+
+/** An SDK client authenticated as admin with a token minted from the test secret. */
 async function connect(url: string): Promise<CameraServiceClient> {
-  const client = new CameraServiceClient({ url, requestTimeoutMs: 5000 });
+  const authToken = await jwt.mint({ role: 'admin', subject: 'daemon-test', ttlSeconds: 600 });
+  const client = new CameraServiceClient({ url, requestTimeoutMs: 5000, authToken });
   await client.connect();
   return client;
 }

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { ServiceError } from '../../src/errors/index.js';
+import { principalFor } from '../helpers/principal.js';
 import {
   Dispatcher,
   MethodRegistry,
@@ -73,10 +74,11 @@ function setup(options: { role?: Role | null; maxBatch?: number } = {}) {
     validateResults: true,
     onCall: (e) => events.push(e),
   });
+  const role = options.role === undefined ? 'viewer' : options.role;
   const session: RpcSession = {
     id: 's1',
     remoteAddress: '127.0.0.1',
-    role: options.role === undefined ? 'viewer' : options.role,
+    principal: role === null ? null : principalFor(role),
   };
   const send = async (message: unknown) => {
     const text = typeof message === 'string' ? message : JSON.stringify(message);

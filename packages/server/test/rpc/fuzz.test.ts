@@ -7,6 +7,7 @@ import { it } from 'node:test';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { Dispatcher, MethodRegistry, defineMethod } from '../../src/rpc/index.js';
+import { principalFor } from '../helpers/principal.js';
 
 /** A small deterministic PRNG (mulberry32) so failures reproduce. */
 function prng(seed: number): () => number {
@@ -63,7 +64,7 @@ it('survives 5,000 mutated and random messages with well-formed answers', async 
     () => 'pong' as const,
   );
   const dispatcher = new Dispatcher({ registry, log: pino({ level: 'silent' }), maxBatch: 50 });
-  const session = { id: 'f', remoteAddress: '::1', role: 'viewer' as const };
+  const session = { id: 'f', remoteAddress: '::1', principal: principalFor('viewer') };
   const rand = prng(20261122);
   for (let i = 0; i < 5000; i += 1) {
     const message =

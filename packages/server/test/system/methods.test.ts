@@ -22,7 +22,13 @@ describe('service methods', () => {
     const info = await client.getServerInfo();
     assert.equal(info.name, 'MediaMTX Camera Service');
     assert.equal(info.version, VERSION);
-    assert.deepEqual(info.methods, ['get_metrics', 'get_server_info', 'get_status', 'ping']);
+    assert.deepEqual(info.methods, [
+      'authenticate',
+      'get_metrics',
+      'get_server_info',
+      'get_status',
+      'ping',
+    ]);
     assert.deepEqual(info.limits, {
       max_message_bytes: 65536,
       max_batch_requests: 50,

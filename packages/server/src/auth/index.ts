@@ -1,0 +1,17 @@
+export { ApiKeyStore, looksLikeApiKey } from './api-keys.js';
+export type { ApiKeyInfo, ApiKeyRecord, KeyCheck } from './api-keys.js';
+export { AuthAccessControl } from './access.js';
+export type { RateLimit } from './access.js';
+export { Authenticator } from './authenticator.js';
+export { authContracts, authenticate } from './contracts.js';
+export { AuthFailure, RateLimited } from './errors.js';
+export type { AuthFailureReason } from './errors.js';
+export { FailureThrottle } from './failure-throttle.js';
+export { authorizeRequest, credentialOf, guardRequest } from './http.js';
+export type { HttpAuthResult } from './http.js';
+export { JwtService, parseTtl } from './jwt.js';
+export type { MintOptions, VerifiedToken } from './jwt.js';
+export { PERMISSIONS, registerAuthMethods } from './methods.js';
+export { MIN_SECRET_BYTES, devSecretPath, resolveJwtSecret } from './secret.js';
+export { TokenBucket } from './token-bucket.js';
+export { writeFileAtomic } from './atomic-file.js';

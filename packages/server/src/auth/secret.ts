@@ -1,0 +1,54 @@
+/**
+ * Where the JWT secret comes from: the configuration (auth.jwt_secret or
+ * CAMERA_SERVICE_AUTH_JWT_SECRET), at least 32 bytes. In development, when none is set,
+ * one is generated into the state directory on first start and reused after, so
+ * `npm start` works on a fresh machine; production refuses to start without one.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ConfigError, type Config } from '../config/index.js';
+import type { Logger } from '../logging/index.js';
+import { writeFileAtomic } from './atomic-file.js';
+
+export const MIN_SECRET_BYTES = 32;
+const HOW_TO =
+  'Generate one with `openssl rand -base64 48` and set auth.jwt_secret (or CAMERA_SERVICE_AUTH_JWT_SECRET).';
+
+export function devSecretPath(config: Config): string {
+  return resolve(join(config.service.state_dir, 'jwt-secret'));
+}
+
+export function resolveJwtSecret(config: Config, log?: Logger): string {
+  const configured = config.auth.jwt_secret;
+  if (configured !== null) {
+    const bytes = Buffer.byteLength(configured, 'utf8');
+    if (bytes < MIN_SECRET_BYTES) {
+      throw new ConfigError(
+        [`auth.jwt_secret: expected at least ${MIN_SECRET_BYTES} bytes, got ${bytes}. ${HOW_TO}`],
+        'for authentication',
+      );
+    }
+    return configured;
+  }
+  if (config.service.environment === 'production') {
+    throw new ConfigError(
+      [`auth.jwt_secret: required in production (service.environment: production). ${HOW_TO}`],
+      'for authentication',
+    );
+  }
+  const path = devSecretPath(config);
+  try {
+    const stored = readFileSync(path, 'utf8').trim();
+    if (Buffer.byteLength(stored) >= MIN_SECRET_BYTES) return stored;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const secret = randomBytes(48).toString('base64url');
+  writeFileAtomic(path, `${secret}\n`);
+  log?.warn(
+    { path },
+    'development mode: generated a JWT secret in the state directory; set auth.jwt_secret for production',
+  );
+  return secret;
+}
