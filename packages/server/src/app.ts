@@ -98,7 +98,13 @@ export class App {
     const now = options.now ?? Date.now;
 
     // Authentication: throws a ConfigError (exit 78) when the secret is unusable.
-    this.jwt = new JwtService(resolveJwtSecret(config, this.#log), { now });
+    const secret = resolveJwtSecret(config, (path) =>
+      this.#log.warn(
+        { path },
+        'development mode: generated a JWT secret in the state directory; set auth.jwt_secret for production',
+      ),
+    );
+    this.jwt = new JwtService(secret, { now });
     this.apiKeys = new ApiKeyStore({
       file: config.auth.api_keys_file,
       log: this.#log.child({ component: 'auth' }),

@@ -5,7 +5,14 @@
 import { Command, CommanderError } from 'commander';
 import YAML from 'yaml';
 import { App } from './app.js';
-import { ConfigError, ConfigStore, loadConfig, type LoadedConfig } from './config/index.js';
+import { keysCreate, keysList, keysRevoke, mintToken } from './auth/index.js';
+import {
+  ConfigError,
+  ConfigStore,
+  loadConfig,
+  type Config,
+  type LoadedConfig,
+} from './config/index.js';
 import { createLogger } from './logging/index.js';
 import { VERSION } from './version.js';
 
@@ -49,6 +56,70 @@ export async function run(argv: readonly string[]): Promise<number | undefined> 
       process.stdout.write(YAML.stringify(redact(loaded.config)));
       result = 0;
     });
+
+  /** Runs a subcommand on the loaded configuration, turning failures into exit statuses. */
+  const withConfig =
+    <A extends unknown[]>(action: (config: Config, ...args: A) => unknown) =>
+    async (...args: A) => {
+      const options = args[args.length - 2] as { config?: string };
+      const loaded = loadOrReport(options.config ?? program.opts<{ config?: string }>().config);
+      if (!loaded) {
+        result = EXIT_CONFIG;
+        return;
+      }
+      try {
+        const ok = await action(loaded.config, ...args);
+        result = ok === false ? 1 : 0;
+      } catch (error) {
+        process.stderr.write(`camera-service: ${(error as Error).message}\n`);
+        result = error instanceof ConfigError ? EXIT_CONFIG : 1;
+      }
+    };
+  const io = {
+    out: (t: string) => process.stdout.write(t),
+    err: (t: string) => process.stderr.write(t),
+  };
+  const configOption = ['-c, --config <file>', 'YAML configuration file'] as const;
+
+  const keys = program
+    .command('keys')
+    .description('Manage API keys (stored hashed in auth.api_keys_file).');
+  keys
+    .command('create')
+    .description('Create a key and print it once on stdout.')
+    .requiredOption('--role <role>', 'viewer, operator or admin')
+    .requiredOption('--name <name>', 'who or what the key is for')
+    .option(...configOption)
+    .action(
+      withConfig((config, options: { role: string; name: string }) =>
+        keysCreate(config, options, io),
+      ),
+    );
+  keys
+    .command('list')
+    .description('List keys (never their secrets).')
+    .option('--json', 'print JSON')
+    .option(...configOption)
+    .action(withConfig((config, options: { json?: boolean }) => keysList(config, options, io)));
+  keys
+    .command('revoke')
+    .description('Revoke a key by id or name; sessions using it fail on their next call.')
+    .argument('<id-or-name>')
+    .option(...configOption)
+    .action(withConfig((config, idOrName: string) => keysRevoke(config, idOrName, io)));
+
+  program
+    .command('token')
+    .description('Mint a JWT with the configured secret and print it.')
+    .requiredOption('--role <role>', 'viewer, operator or admin')
+    .option('--ttl <lifetime>', 'e.g. 3600, 30m, 1h, 7d (default: auth.jwt_expiry_hours)')
+    .option('--sub <name>', 'the subject claim (default: cli-<role>)')
+    .option(...configOption)
+    .action(
+      withConfig((config, options: { role: string; ttl?: string; sub?: string }) =>
+        mintToken(config, options, io),
+      ),
+    );
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -15,3 +15,5 @@ export { PERMISSIONS, registerAuthMethods } from './methods.js';
 export { MIN_SECRET_BYTES, devSecretPath, resolveJwtSecret } from './secret.js';
 export { TokenBucket } from './token-bucket.js';
 export { writeFileAtomic } from './atomic-file.js';
+export { keysCreate, keysList, keysRevoke, mintToken } from './cli.js';
+export type { CliOutput } from './cli.js';

@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, type Config } from '../config/index.js';
-import type { Logger } from '../logging/index.js';
 import { writeFileAtomic } from './atomic-file.js';
 
 export const MIN_SECRET_BYTES = 32;
@@ -19,7 +18,8 @@ export function devSecretPath(config: Config): string {
   return resolve(join(config.service.state_dir, 'jwt-secret'));
 }
 
-export function resolveJwtSecret(config: Config, log?: Logger): string {
+/** `onGenerated` is told where a development secret was just generated, so the caller can say so. */
+export function resolveJwtSecret(config: Config, onGenerated?: (path: string) => void): string {
   const configured = config.auth.jwt_secret;
   if (configured !== null) {
     const bytes = Buffer.byteLength(configured, 'utf8');
@@ -46,9 +46,6 @@ export function resolveJwtSecret(config: Config, log?: Logger): string {
   }
   const secret = randomBytes(48).toString('base64url');
   writeFileAtomic(path, `${secret}\n`);
-  log?.warn(
-    { path },
-    'development mode: generated a JWT secret in the state directory; set auth.jwt_secret for production',
-  );
+  onGenerated?.(path);
   return secret;
 }
