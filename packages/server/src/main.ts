@@ -184,7 +184,17 @@ async function startDaemon(file: string | undefined): Promise<number | undefined
     'camera-service starting',
   );
   const store = new ConfigStore(loaded);
-  const app = new App({ config: store, log, setLogLevel: logging.setLevel });
+  let app: App;
+  try {
+    app = new App({ config: store, log, setLogLevel: logging.setLevel });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`camera-service: ${error.message}\n`);
+      return EXIT_CONFIG;
+    }
+    log.fatal({ err: (error as Error).message }, 'camera-service could not start');
+    return 1;
+  }
   try {
     await app.start();
   } catch (error) {

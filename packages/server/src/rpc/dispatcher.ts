@@ -142,12 +142,13 @@ export class Dispatcher {
         );
       }
       const { contract } = registered;
-      const { params, authToken } = namedParams(request.params, contract);
+      const { rest, authToken } = takeAuthToken(request.params, contract);
       // Await only what is really asynchronous: a synchronous call then completes without
       // yielding, and its measured duration is its own, not time queued behind others.
       const checked = this.#access.check(contract, authToken, ctx);
       if (checked) await checked;
-      let result: unknown = registered.handler(validateParams(contract, params), ctx);
+      const params = validateParams(contract, byName(rest, contract));
+      let result: unknown = registered.handler(params, ctx);
       if (isPromiseLike(result)) result = await result;
       if (this.#validateResults) checkResult(contract, result);
       this.#report(contract.name, 'ok', performance.now() - started, notification, ctx);
@@ -246,34 +247,22 @@ function paramNames(contract: MethodContract): readonly string[] {
 }
 
 /**
- * By-name params pass through; by-position params are mapped onto the contract's
- * parameter names in declaration order. `auth_token` is taken out for the access check.
+ * Takes `auth_token` out of by-name params for the access check (unless the method
+ * declares it as its own parameter). Nothing else about the params is looked at before
+ * access is granted, so an unauthorised caller learns nothing of a method's parameters.
  */
-function namedParams(
+function takeAuthToken(
   raw: unknown,
   contract: MethodContract,
-): { params: Record<string, unknown>; authToken: string | undefined } {
-  const names = paramNames(contract);
-  if (raw === undefined) return { params: NO_PARAMS, authToken: undefined };
-  if (Array.isArray(raw)) {
-    if (raw.length > names.length) {
-      const takes =
-        names.length === 0
-          ? 'no parameters'
-          : `at most ${names.length} positional parameters (${names.join(', ')})`;
-      throw new InvalidParams(
-        `Invalid params: ${contract.name} takes ${takes}; ${raw.length} ${raw.length === 1 ? 'was' : 'were'} given.`,
-      );
-    }
-    const params: Record<string, unknown> = {};
-    raw.forEach((value: unknown, i) => (params[names[i] as string] = value));
-    return { params, authToken: undefined };
+): { rest: unknown; authToken: string | undefined } {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { rest: raw, authToken: undefined };
   }
   const given = raw as Record<string, unknown>;
-  if (given.auth_token === undefined || names.includes('auth_token')) {
-    return { params: given, authToken: undefined };
+  if (given.auth_token === undefined || paramNames(contract).includes('auth_token')) {
+    return { rest: given, authToken: undefined };
   }
-  const { auth_token: token, ...params } = given;
+  const { auth_token: token, ...rest } = given;
   if (typeof token !== 'string') {
     throw new InvalidParams(
       'Invalid params: "auth_token" must be a string (a JWT or an API key).',
@@ -282,7 +271,26 @@ function namedParams(
       },
     );
   }
-  return { params, authToken: token };
+  return { rest, authToken: token };
+}
+
+/** By-name params pass through; by-position params map onto the declared names in order. */
+function byName(raw: unknown, contract: MethodContract): Record<string, unknown> {
+  if (raw === undefined) return NO_PARAMS;
+  if (!Array.isArray(raw)) return raw as Record<string, unknown>;
+  const names = paramNames(contract);
+  if (raw.length > names.length) {
+    const takes =
+      names.length === 0
+        ? 'no parameters'
+        : `at most ${names.length} positional parameters (${names.join(', ')})`;
+    throw new InvalidParams(
+      `Invalid params: ${contract.name} takes ${takes}; ${raw.length} ${raw.length === 1 ? 'was' : 'were'} given.`,
+    );
+  }
+  const params: Record<string, unknown> = {};
+  raw.forEach((value: unknown, i) => (params[names[i] as string] = value));
+  return params;
 }
 
 function isEmpty(params: Record<string, unknown>): boolean {

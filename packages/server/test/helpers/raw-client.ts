@@ -10,10 +10,20 @@ export interface RawClient {
   socket: Socket;
   /** Sends one masked text frame (as a browser or ws client would). */
   sendText(text: string): boolean;
+  /** Sends one masked text frame with exactly these bytes (e.g. invalid UTF-8). */
+  sendBytes(payload: Buffer): boolean;
+}
+
+export interface ServerFrame {
+  opcode: number;
+  payload: Buffer;
 }
 
 export function encodeClientFrame(text: string): Buffer {
-  const payload = Buffer.from(text, 'utf8');
+  return encodeClientBytes(Buffer.from(text, 'utf8'));
+}
+
+export function encodeClientBytes(payload: Buffer): Buffer {
   const mask = randomBytes(4);
   let header: Buffer;
   if (payload.length < 126) {
@@ -50,10 +60,40 @@ export function connectRaw(wsUrl: string): Promise<RawClient> {
       },
     });
     req.on('upgrade', (_res, socket) => {
-      resolve({ socket, sendText: (text) => socket.write(encodeClientFrame(text)) });
+      resolve({
+        socket,
+        sendText: (text) => socket.write(encodeClientFrame(text)),
+        sendBytes: (bytes) => socket.write(encodeClientBytes(bytes)),
+      });
     });
     req.on('response', (res) => reject(new Error(`upgrade refused with HTTP ${res.statusCode}`)));
     req.on('error', reject);
     req.end();
+  });
+}
+
+/** Decodes the server's (unmasked, unfragmented) frames as they arrive. */
+export function onServerFrames(socket: Socket, onFrame: (frame: ServerFrame) => void): void {
+  let buffer = Buffer.alloc(0);
+  socket.on('data', (chunk: Buffer) => {
+    buffer = Buffer.concat([buffer, chunk]);
+    for (;;) {
+      if (buffer.length < 2) return;
+      const opcode = (buffer[0] as number) & 0x0f;
+      let length = (buffer[1] as number) & 0x7f;
+      let offset = 2;
+      if (length === 126) {
+        if (buffer.length < 4) return;
+        length = buffer.readUInt16BE(2);
+        offset = 4;
+      } else if (length === 127) {
+        if (buffer.length < 10) return;
+        length = Number(buffer.readBigUInt64BE(2));
+        offset = 10;
+      }
+      if (buffer.length < offset + length) return;
+      onFrame({ opcode, payload: buffer.subarray(offset, offset + length) });
+      buffer = buffer.subarray(offset + length);
+    }
   });
 }

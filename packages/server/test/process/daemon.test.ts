@@ -3,7 +3,7 @@
  * environment overrides, SIGHUP reload, SIGTERM with clients connected.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { CameraServiceClient } from '@camera-service/sdk';
 import { JwtService } from '../../src/auth/index.js';
@@ -136,6 +136,54 @@ describe('camera-service daemon', () => {
       assert.match(String(fatal?.err), new RegExp(`port ${port} on 127.0.0.1 is already in use`));
     } finally {
       await killService(first);
+    }
+  });
+
+  it('refuses to start in production without a JWT secret, saying how to make one', async () => {
+    const dir = tempDir();
+    const env = serviceEnv(dir, { CAMERA_SERVICE_SERVICE_ENVIRONMENT: 'production' });
+    delete env.CAMERA_SERVICE_AUTH_JWT_SECRET;
+    const service = spawnService([], env);
+    const { code } = await within(service.exited, 10_000, 'exit');
+    assert.equal(code, EXIT_CONFIG);
+    assert.match(
+      service.stderr(),
+      /auth\.jwt_secret: required in production.*openssl rand -base64 48/,
+    );
+  });
+
+  it('generates a development JWT secret on first start, says so, and reuses it', async () => {
+    const dir = tempDir();
+    const env = serviceEnv(dir);
+    delete env.CAMERA_SERVICE_AUTH_JWT_SECRET;
+    const first = await startService([], env);
+    try {
+      const warned = first.logs.find((r) =>
+        r.msg.startsWith('development mode: generated a JWT secret'),
+      );
+      assert.equal(warned?.path, `${dir}/state/jwt-secret`);
+    } finally {
+      await killService(first);
+    }
+    const second = await startService([], env);
+    try {
+      assert.equal(
+        second.logs.find((r) => r.msg.startsWith('development mode: generated')),
+        undefined,
+      );
+      // A token minted from the stored secret is accepted by the restarted service.
+      const secret = readFileSync(`${dir}/state/jwt-secret`, 'utf8').trim();
+      const token = await new JwtService(secret).mint({
+        role: 'viewer',
+        subject: 'dev',
+        ttlSeconds: 60,
+      });
+      const client = new CameraServiceClient({ url: second.wsUrl, authToken: token });
+      await client.connect();
+      assert.equal(await client.ping(), 'pong');
+      await client.close();
+    } finally {
+      await killService(second);
     }
   });
 

@@ -339,6 +339,13 @@ describe('JSON-RPC dispatcher', () => {
 
   it('checks access before params, so an anonymous caller learns nothing of the schema', async () => {
     const { send } = setup({ role: null });
+    const positional = (await send({
+      jsonrpc: '2.0',
+      id: 2,
+      method: 'echo',
+      params: [1, 2, 3, 4],
+    })) as Reply;
+    assert.equal(positional.error?.code, -32001, 'not -32602 for too many positional params');
     const reply = (await send({
       jsonrpc: '2.0',
       id: 1,

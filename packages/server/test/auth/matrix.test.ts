@@ -1,0 +1,145 @@
+/**
+ * Every method the server registers × every kind of credential, presented two ways
+ * (authenticate first, or auth_token in the call's params), with the exact outcome.
+ * New methods join the matrix by themselves; each needs sample params below.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { RpcError, type CameraServiceClient } from '@camera-service/sdk';
+import { JwtService } from '../../src/auth/index.js';
+import { ROLES, roleSatisfies, type MethodContract, type Role } from '../../src/rpc/index.js';
+import { TEST_JWT_SECRET, startApp, type TestApp } from '../helpers/app.js';
+
+/** Valid params for each method, so an allowed call must succeed outright. */
+const SAMPLE_PARAMS: Record<string, (credential: string) => Record<string, unknown>> = {
+  authenticate: (credential) => ({ auth_token: credential }),
+  ping: () => ({}),
+  get_server_info: () => ({}),
+  get_status: () => ({}),
+  get_metrics: () => ({}),
+};
+
+type CredentialKind =
+  'none' | Role | 'expired_jwt' | 'wrong_signature_jwt' | 'alg_none_jwt' | 'revoked_api_key';
+const KINDS: CredentialKind[] = [
+  'none',
+  ...ROLES,
+  'expired_jwt',
+  'wrong_signature_jwt',
+  'alg_none_jwt',
+  'revoked_api_key',
+];
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/** The exact outcome: 'ok' or an error code. */
+function expected(contract: MethodContract, kind: CredentialKind): 'ok' | number {
+  const valid = kind === 'viewer' || kind === 'operator' || kind === 'admin';
+  if (contract.name === 'authenticate') {
+    if (kind === 'none') return -32602; // auth_token is required
+    return valid ? 'ok' : -32001;
+  }
+  if (!valid) return -32001;
+  return roleSatisfies(kind, contract.access as Role) ? 'ok' : -32003;
+}
+
+describe('authorization matrix', () => {
+  let t: TestApp;
+  const credentials = new Map<CredentialKind, string>();
+  before(async () => {
+    // Failures are the point here: the per-address throttle must not turn them into -32002.
+    t = await startApp({ auth: { failed_attempts: { limit: 10_000, window_seconds: 60 } } });
+    for (const role of ROLES) {
+      // Roles come as a JWT for viewer/admin and as an API key for operator: both paths are covered.
+      credentials.set(
+        role,
+        role === 'operator' ? t.app.apiKeys.create({ name: 'op', role }).key : await t.token(role),
+      );
+    }
+    const past = new JwtService(TEST_JWT_SECRET, { now: () => Date.now() - 7_200_000 });
+    credentials.set(
+      'expired_jwt',
+      await past.mint({ role: 'admin', subject: 'x', ttlSeconds: 3600 }),
+    );
+    credentials.set(
+      'wrong_signature_jwt',
+      await new JwtService('z'.repeat(48)).mint({ role: 'admin', subject: 'x', ttlSeconds: 3600 }),
+    );
+    credentials.set(
+      'alg_none_jwt',
+      `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'x', role: 'admin', exp: 9e9 })}.`,
+    );
+    const revoked = t.app.apiKeys.create({ name: 'gone', role: 'admin' });
+    t.app.apiKeys.revoke('gone');
+    credentials.set('revoked_api_key', revoked.key);
+  });
+  after(() => t.stop());
+
+  async function outcome(
+    client: CameraServiceClient,
+    method: string,
+    params: Record<string, unknown>,
+  ) {
+    try {
+      await client.request(method, params);
+      return 'ok';
+    } catch (error) {
+      assert.ok(error instanceof RpcError, String(error));
+      return error.code;
+    }
+  }
+
+  it('has sample params for every registered method', () => {
+    const missing = t.app.methods
+      .contracts()
+      .filter((c) => !SAMPLE_PARAMS[c.name])
+      .map((c) => c.name);
+    assert.deepEqual(missing, [], 'add sample params for these methods');
+  });
+
+  for (const mode of ['authenticate first', 'auth_token in the params'] as const) {
+    it(`gives the exact outcome for every method and credential (${mode})`, async () => {
+      const cells: string[] = [];
+      const wrong: string[] = [];
+      for (const kind of KINDS) {
+        const credential = credentials.get(kind) ?? '';
+        for (const contract of t.app.methods.contracts()) {
+          const client = await t.connect({ as: null });
+          let params = SAMPLE_PARAMS[contract.name]!(credential);
+          if (kind !== 'none' && contract.name !== 'authenticate') {
+            if (mode === 'authenticate first')
+              await client
+                .request('authenticate', { auth_token: credential })
+                .catch(() => undefined);
+            else params = { ...params, auth_token: credential };
+          }
+          const got = await outcome(client, contract.name, params);
+          const want = expected(contract, kind);
+          cells.push(`${contract.name} × ${kind}`);
+          if (got !== want) wrong.push(`${contract.name} × ${kind}: expected ${want}, got ${got}`);
+          await client.close();
+        }
+      }
+      assert.deepEqual(wrong, []);
+      assert.equal(cells.length, t.app.methods.contracts().length * KINDS.length);
+    });
+  }
+
+  it('refuses every non-public method to an anonymous connection: no method is reachable without a role', async () => {
+    const client = await t.connect({ as: null });
+    for (const contract of t.app.methods.contracts()) {
+      if (contract.access === 'public') continue;
+      assert.equal(
+        await outcome(client, contract.name, SAMPLE_PARAMS[contract.name]!('')),
+        -32001,
+        contract.name,
+      );
+    }
+    assert.deepEqual(
+      t.app.methods
+        .contracts()
+        .filter((c) => c.access === 'public')
+        .map((c) => c.name),
+      ['authenticate'],
+    );
+  });
+});
