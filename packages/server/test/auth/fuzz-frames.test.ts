@@ -8,16 +8,7 @@ import { describe, it } from 'node:test';
 import { startApp, type TestApp } from '../helpers/app.js';
 import { connectRaw, onServerFrames, type RawClient } from '../helpers/raw-client.js';
 import { within } from '../helpers/wait.js';
-
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../helpers/prng.js';
 
 interface Case {
   frame: string;

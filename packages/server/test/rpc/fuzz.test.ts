@@ -8,17 +8,7 @@ import { pino } from 'pino';
 import { z } from 'zod';
 import { Dispatcher, MethodRegistry, defineMethod } from '../../src/rpc/index.js';
 import { principalFor } from '../helpers/principal.js';
-
-/** A small deterministic PRNG (mulberry32) so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../helpers/prng.js';
 
 const SEEDS = [
   '{"jsonrpc":"2.0","id":1,"method":"echo","params":{"device":"cam","count":2}}',
