@@ -7,16 +7,20 @@
  * Opens the connections, runs one workload, and prints one JSON line (a LoadResult) on
  * stdout. Failures go to stderr with a non-zero exit. It never outlives its budget, nor
  * its parent: when stdin is a pipe (as run.ts starts it), its end means the parent died.
+ * Every connection authenticates with the JWT in BENCH_AUTH_TOKEN before the warm-up.
  */
-import { fstatSync } from 'node:fs';
+import { exitWithParent, fail as failAs, requireEnv } from './child-side.js';
 import { openConnection, type RpcConnection } from './connections.js';
-import type { LoadParams } from './protocol.js';
+import { AUTH_TOKEN_ENV, type LoadParams } from './protocol.js';
 import { runWorkload } from './workload.js';
 
 const CONNECT_TIMEOUT_MS = 5000;
 const CLOSE_WITHIN_MS = 1000;
-/** Beyond the workload's own timeline: connecting, closing, and slack. */
-const OVERHEAD_MS = CONNECT_TIMEOUT_MS + CLOSE_WITHIN_MS + 4000;
+/**
+ * Beyond the workload's own timeline: connecting and authenticating (each bounded by
+ * CONNECT_TIMEOUT_MS), closing, and slack.
+ */
+const OVERHEAD_MS = 2 * CONNECT_TIMEOUT_MS + CLOSE_WITHIN_MS + 4000;
 
 function parseParams(text: string | undefined): LoadParams {
   if (text === undefined) throw new Error("usage: load.js '<LoadParams JSON>'");
@@ -53,36 +57,19 @@ function parseParams(text: string | undefined): LoadParams {
   };
 }
 
-function fail(message: string): never {
-  process.stderr.write(`load: ${message}\n`);
-  process.exit(1);
-}
-
-function exitWithParent(): void {
-  // child_process 'pipe' stdio is a socket pair; a shell pipe is a FIFO. A terminal or
-  // /dev/null is neither, and their stdin must not end the run.
-  let isPipe = false;
-  try {
-    const stdin = fstatSync(0);
-    isPipe = stdin.isFIFO() || stdin.isSocket();
-  } catch {
-    return;
-  }
-  if (!isPipe) return;
-  process.stdin.on('end', () => fail('the parent process went away'));
-  process.stdin.resume();
-}
+const fail = (message: string): never => failAs('load', message);
 
 async function main(): Promise<void> {
   const params = parseParams(process.argv[2]);
   if (params.mode === 'open' && params.rate <= 0) throw new Error('open mode needs a rate above 0');
   const budgetMs = params.warmupMs + params.durationMs + params.drainMs + OVERHEAD_MS;
   setTimeout(() => fail(`still running after ${budgetMs} ms; giving up`), budgetMs).unref();
-  exitWithParent();
+  exitWithParent('load');
+  const authToken = requireEnv(AUTH_TOKEN_ENV);
 
   const settled = await Promise.allSettled(
     Array.from({ length: params.clients }, () =>
-      openConnection(params.client, params.url, CONNECT_TIMEOUT_MS),
+      openConnection(params.client, params.url, CONNECT_TIMEOUT_MS, authToken),
     ),
   );
   const connections = settled

@@ -4,6 +4,7 @@
  * so a sample that cannot be taken never fails the benchmark.
  */
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 
 export interface MemorySample {
   /** Resident set size now. */
@@ -99,5 +100,56 @@ export function watchMemory(pid: number, everyMs: number): { stop(): number | nu
       sample();
       return peak;
     },
+  };
+}
+
+export interface CpuShare {
+  /** The watched process (the server), in percent of one core; null when unreadable. */
+  processPercent: number | null;
+  /** Its CPU seconds over the measurement, for a cost per call; null when unreadable. */
+  processSeconds: number | null;
+  /** Every process but the watched one and this one, same unit; null when unreadable. */
+  otherPercent: number | null;
+  /** CPU the hypervisor withheld from the whole VM, same unit; null when unreadable. */
+  stealPercent: number | null;
+}
+
+/**
+ * Starts measuring a process's CPU (possibly this one), and the rest of the machine's;
+ * the returned function ends the measurement. For phases that are a number of calls
+ * rather than a fixed window.
+ */
+export function startCpuMeter(pid: number): () => CpuShare {
+  const t0 = performance.now();
+  const process0 = readCpuSeconds(pid);
+  const self0 = process.cpuUsage();
+  const machine0 = readMachineCpu();
+  return () => {
+    const elapsedSeconds = (performance.now() - t0) / 1000;
+    const process1 = readCpuSeconds(pid);
+    const self = process.cpuUsage(self0);
+    const machine1 = readMachineCpu();
+    const percent = (seconds: number) =>
+      elapsedSeconds > 0 ? Math.round((seconds / elapsedSeconds) * 1000) / 10 : 0;
+    const processSeconds = process0 === null || process1 === null ? null : process1 - process0;
+    // When the watched process is this one, its time is already in processSeconds.
+    const selfSeconds = pid === process.pid ? 0 : (self.user + self.system) / 1e6;
+    const machine =
+      machine0 === null || machine1 === null
+        ? null
+        : {
+            busy: machine1.busySeconds - machine0.busySeconds,
+            steal: machine1.stealSeconds - machine0.stealSeconds,
+          };
+    return {
+      processPercent: processSeconds === null ? null : percent(processSeconds),
+      processSeconds,
+      // Tick-granular counters can make this slightly negative; that means "nothing".
+      otherPercent:
+        machine === null || processSeconds === null
+          ? null
+          : Math.max(0, percent(machine.busy - processSeconds - selfSeconds)),
+      stealPercent: machine === null ? null : percent(machine.steal),
+    };
   };
 }

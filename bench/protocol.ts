@@ -1,7 +1,10 @@
 /**
- * What the orchestrator (run.ts) and the load generator (load.ts) exchange: the
+ * What the orchestrator (run.ts) and its children (load.ts, auth-load.ts) exchange: the
  * parameters go to the child as one JSON argument, the result comes back as one JSON
  * line on its stdout. Shared here so both sides agree at compile time.
+ *
+ * Credentials travel in the child's environment instead: any local user can read a
+ * process's arguments (ps), only its owner can read its environment.
  */
 import type { LatencySummary } from './stats.js';
 
@@ -10,6 +13,11 @@ export type ClientKind = 'sdk' | 'raw';
 
 /** closed: one request in flight per client; open: requests sent on a fixed schedule. */
 export type LoadMode = 'closed' | 'open';
+
+/** The admin JWT every benchmark connection authenticates with once, before its warm-up. */
+export const AUTH_TOKEN_ENV = 'BENCH_AUTH_TOKEN';
+/** The API key auth-load.ts authenticates with (a credential of the other kind). */
+export const API_KEY_ENV = 'BENCH_API_KEY';
 
 export interface LoadParams {
   url: string;
@@ -60,4 +68,50 @@ export interface LoadResult {
   otherCpuPercent: number | null;
   /** CPU time the hypervisor withheld (steal), same unit; another sign of a noisy host. */
   stealCpuPercent: number | null;
+}
+
+/**
+ * auth-load.ts's whole run: normally a few seconds (3 phases of 5,500 calls well under
+ * 1 ms each). Here, not in auth-load.ts, because importing that file would run it.
+ */
+export const AUTH_LOAD_BUDGET_MS = 40_000;
+
+/** auth-load.ts: sequential calls on one already authenticated connection. */
+export interface AuthWireParams {
+  url: string;
+  client: ClientKind;
+  /** Measured calls per phase. */
+  calls: number;
+  /** Unmeasured calls of the same kind before each phase, so JIT and caches are warm. */
+  warmupCalls: number;
+  callTimeoutMs: number;
+  serverPid: number;
+}
+
+/** ping is the baseline round trip; the other two are `authenticate` with each credential. */
+export type AuthWireCall = 'ping' | 'authenticate_jwt' | 'authenticate_api_key';
+
+export interface AuthWirePhase {
+  call: AuthWireCall;
+  /** Measured calls that succeeded. */
+  calls: number;
+  /** Failed calls, warm-up included. */
+  errors: number;
+  errorSamples: string[];
+  /** Wall time of the measured calls, back to back. */
+  elapsedMs: number;
+  callsPerSecond: number;
+  /** Send to reply, one call in flight. */
+  latency: LatencySummary;
+  /** Over the measured calls, in percent of one core (see LoadResult). */
+  serverCpuPercent: number | null;
+  /** The server's CPU time over the measured calls, divided by them: what one call costs it. */
+  serverCpuUsPerCall: number | null;
+  otherCpuPercent: number | null;
+  stealCpuPercent: number | null;
+}
+
+export interface AuthWireResult {
+  client: ClientKind;
+  phases: AuthWirePhase[];
 }

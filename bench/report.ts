@@ -2,8 +2,10 @@
  * Turns the measured runs into the printed report and the verdict on the targets.
  * Pure functions of the data written to .bench/ws-rpc.json, so the two never disagree.
  */
+import type { VerifyCost } from './auth.js';
 import type { MemorySample } from './proc.js';
-import type { ClientKind, LoadResult } from './protocol.js';
+import type { AuthWireCall, AuthWireResult, ClientKind, LoadResult } from './protocol.js';
+import type { MicroSummary } from './stats.js';
 
 export interface RunRecord {
   result: LoadResult;
@@ -39,6 +41,18 @@ export interface BenchReport {
   };
   runs: RunRecord[];
   targets: Target[];
+  auth: AuthReport;
+}
+
+/** How the server was set up for authentication, and what authenticating costs. */
+export interface AuthReport {
+  /** Raised far above what the bench can send: it measures the RPC path, not the limiter. */
+  rateLimit: { requestsPerSecond: number; burst: number };
+  maxConnectionsPerIp: number;
+  /** In-process: the verification alone, without the RPC around it. */
+  verify: VerifyCost;
+  /** Over the wire: the whole `authenticate` call, with ping as the baseline. */
+  wire: AuthWireResult & { calls: number; warmupCalls: number };
 }
 
 export interface Target {
@@ -120,16 +134,112 @@ function formatTable(runs: readonly RunRecord[]): string {
     r.loadCpuPercent.toFixed(0),
     r.otherCpuPercent === null ? 'n/a' : r.otherCpuPercent.toFixed(0),
   ]);
+  // The mode column reads better left-aligned; numbers line up on the right.
+  return formatColumns(header, rows, 1);
+}
+
+/** A plain-text table; column `leftColumn` is left-aligned, the numbers right-aligned. */
+function formatColumns(header: string[], rows: string[][], leftColumn: number): string {
   const widths = header.map((h, i) =>
     Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)),
   );
-  // The mode column reads better left-aligned; numbers line up on the right.
   const line = (cells: string[]) =>
     cells
-      .map((cell, i) => (i === 1 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
+      .map((cell, i) =>
+        i === leftColumn ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0),
+      )
       .join('  ');
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
   return [line(header), rule, ...rows.map(line)].join('\n');
+}
+
+const WIRE_CALL_LABELS: Record<AuthWireCall, string> = {
+  ping: 'ping (baseline)',
+  authenticate_jwt: 'authenticate, JWT',
+  authenticate_api_key: 'authenticate, API key',
+};
+
+function fmtUs(us: number): string {
+  return us < 100 ? us.toFixed(2) : us.toFixed(1);
+}
+
+function fmtPercent(percent: number | null): string {
+  return percent === null ? 'n/a' : percent.toFixed(0);
+}
+
+function verifyRow(label: string, s: MicroSummary): string[] {
+  return [label, fmtUs(s.meanUs), fmtUs(s.p50Us), fmtUs(s.p99Us), fmtUs(s.maxUs)];
+}
+
+/** The "authenticate" section: the check alone, then the whole call over the wire. */
+function formatAuth(auth: AuthReport): string[] {
+  const { verify, wire } = auth;
+  const verifyTable = formatColumns(
+    ['credential', 'mean µs', 'p50 µs', 'p99 µs', 'max µs'],
+    [
+      verifyRow('JWT (JwtService.verify, HS256)', verify.jwt),
+      verifyRow('API key (ApiKeyStore.verify, HMAC)', verify.apiKey),
+    ],
+    0,
+  );
+  const wireTable = formatColumns(
+    [
+      'call',
+      'p50 ms',
+      'p99 ms',
+      'max ms',
+      'calls/s',
+      'errors',
+      'server CPU %',
+      'server CPU µs/call',
+      'other CPU %',
+      'steal %',
+    ],
+    wire.phases.map((p) => [
+      WIRE_CALL_LABELS[p.call],
+      fmtMs3(p.latency.p50Ms),
+      fmtMs3(p.latency.p99Ms),
+      fmtMs(p.latency.maxMs),
+      fmtInt(p.callsPerSecond),
+      String(p.errors),
+      fmtPercent(p.serverCpuPercent),
+      p.serverCpuUsPerCall === null ? 'n/a' : fmtInt(p.serverCpuUsPerCall),
+      fmtPercent(p.otherCpuPercent),
+      fmtPercent(p.stealCpuPercent),
+    ]),
+    0,
+  );
+  const p50 = (call: AuthWireCall) => wire.phases.find((p) => p.call === call)?.latency.p50Ms;
+  const ping = p50('ping');
+  const above = (call: AuthWireCall) => {
+    const value = p50(call);
+    if (value === undefined || ping === undefined) return 'n/a';
+    const delta = value - ping;
+    return `${delta < 0 ? '-' : '+'}${Math.abs(delta).toFixed(3)} ms`;
+  };
+  return [
+    'authenticate',
+    '------------',
+    `In-process verification (no RPC, no network), N = ${fmtInt(verify.calls)} each after ` +
+      `${fmtInt(verify.warmupCalls)} warm-up; meanwhile other processes used ` +
+      `${fmtPercent(verify.otherCpuPercent)}% of a core, steal ${fmtPercent(verify.stealCpuPercent)}%:`,
+    verifyTable,
+    '',
+    `Over the wire: one connection, one call in flight, client: ${wire.client}, ` +
+      `N = ${fmtInt(wire.calls)} each after ${fmtInt(wire.warmupCalls)} warm-up, in this order:`,
+    wireTable,
+    `authenticate above the ping round trip at p50: JWT ${above('authenticate_jwt')}, ` +
+      `API key ${above('authenticate_api_key')}.`,
+    'Server CPU µs/call: its CPU time (all threads, GC included) over the phase / calls. ' +
+      'A successful authenticate also makes a session id and writes an audit log line; ' +
+      'failures (none here) are throttled per address.',
+    ...wire.phases
+      .filter((p) => p.errors > 0)
+      .map(
+        (p) =>
+          `  ${WIRE_CALL_LABELS[p.call]}: ${p.errors} errors, e.g. ${p.errorSamples.join(' | ')}`,
+      ),
+  ];
 }
 
 function formatTargets(targets: readonly Target[], runs: readonly RunRecord[]): string {
@@ -178,6 +288,11 @@ function fmtMs(ms: number): string {
   return ms < 10 ? ms.toFixed(2) : ms.toFixed(1);
 }
 
+/** For sub-millisecond round trips, where 0.01 ms steps would hide the differences. */
+function fmtMs3(ms: number): string {
+  return ms < 1 ? ms.toFixed(3) : fmtMs(ms);
+}
+
 /** Above this, other processes took a noticeable share of a 2-core machine. */
 const DISTURBED_CPU_PERCENT = 15;
 
@@ -197,7 +312,7 @@ function formatDisturbances(runs: readonly RunRecord[]): string[] {
 }
 
 export function formatReport(report: BenchReport): string {
-  const { machine, settings, server, runs, targets } = report;
+  const { machine, settings, server, runs, targets, auth } = report;
   const errors = runs.filter((r) => r.result.errors > 0);
   const disturbances = formatDisturbances(runs);
   const lines = [
@@ -205,6 +320,10 @@ export function formatReport(report: BenchReport): string {
     `WebSocket JSON-RPC benchmark: ping and get_server_info alternately, client: ${settings.client}`,
     `${machine.cores} cores (${machine.cpuModel}), Node ${machine.node}, ` +
       `${settings.seconds} s per run after ${settings.warmupSeconds} s warm-up`,
+    `Every connection authenticates once (admin JWT) before its warm-up. The per-connection ` +
+      `rate limit is raised to ${fmtInt(auth.rateLimit.requestsPerSecond)} req/s ` +
+      `(burst ${fmtInt(auth.rateLimit.burst)}), max_connections_per_ip to ${auth.maxConnectionsPerIp}: ` +
+      'this measures the RPC path, not the limiter.',
     '',
     formatTable(runs),
     '',
@@ -229,6 +348,8 @@ export function formatReport(report: BenchReport): string {
     '',
     `Targets (for a 2-core machine; this one has ${machine.cores}):`,
     formatTargets(targets, runs),
+    '',
+    ...formatAuth(auth),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -7,7 +7,14 @@
  *   - closed loop at C = 1, 10, 100: one request in flight per client, ping and
  *     get_server_info alternately; measures capacity;
  *   - open loop at C = 100 paced at BENCH_RATE: measures latency at a fixed load, which
- *     the closed loop cannot (at saturation its latency is just C / throughput).
+ *     the closed loop cannot (at saturation its latency is just C / throughput);
+ *   - authenticate: what verifying a JWT and an API key costs in-process (here, before
+ *     the server starts), and what one `authenticate` call costs over the wire against
+ *     a ping baseline (auth-load.js, one connection, one call in flight).
+ * The server requires authentication: each run makes a random JWT secret and an API key
+ * for it, and every connection authenticates once with an admin JWT before its warm-up.
+ * The per-connection rate limit is set far above any rate reached, so that the numbers
+ * are the RPC path's, not the limiter's.
  * Writes everything to .bench/ws-rpc.json. Exits 0 when the benchmark ran, whether or
  * not the targets were met; non-zero only when it could not run.
  *
@@ -20,14 +27,24 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CameraServiceClient } from '@camera-service/sdk';
+import { makeCredentials, measureVerifyCost, type BenchCredentials } from './auth.js';
 import { killTracked } from './children.js';
-import { runLoad } from './load-process.js';
+import { runAuthLoad, runLoad } from './load-process.js';
 import { readMemory, watchMemory, type MemorySample } from './proc.js';
-import type { ClientKind, LoadMode, LoadParams } from './protocol.js';
+import {
+  API_KEY_ENV,
+  AUTH_LOAD_BUDGET_MS,
+  AUTH_TOKEN_ENV,
+  type AuthWireParams,
+  type ClientKind,
+  type LoadMode,
+  type LoadParams,
+} from './protocol.js';
 import {
   TARGET_CLIENTS,
   evaluateTargets,
   formatReport,
+  type AuthReport,
   type BenchReport,
   type RunRecord,
 } from './report.js';
@@ -37,6 +54,7 @@ import { startServer, type ServerHandle } from './server-process.js';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = resolve(HERE, '..', '..');
 const LOAD_SCRIPT = join(HERE, 'load.js');
+const AUTH_LOAD_SCRIPT = join(HERE, 'auth-load.js');
 const OUTPUT = join(REPO_ROOT, '.bench', 'ws-rpc.json');
 
 const CLOSED_LOOP_CLIENTS = [1, 10, TARGET_CLIENTS];
@@ -45,6 +63,24 @@ const WARMUP_MS = 1000;
 const DRAIN_MS = 5000;
 /** Room for C=100 plus the metrics connection, and whatever a slow close leaves behind. */
 const MAX_CONNECTIONS = 200;
+/**
+ * Every connection comes from 127.0.0.1, so the per-address cap (default 20) would
+ * refuse most of C=100; set above MAX_CONNECTIONS, the total is the only cap.
+ */
+const MAX_CONNECTIONS_PER_IP = 300;
+/**
+ * The per-connection token bucket (default 100/s, bursts of 200) would throttle every
+ * closed-loop client; this is far above what one connection can send, so the bench
+ * measures the RPC path with its (cheap) limiter check, never a refusal.
+ */
+const RATE_LIMIT = { requestsPerSecond: 10_000_000, burst: 10_000_000 };
+/** In-process verifications of each credential, and the unmeasured ones before them. */
+const VERIFY_CALLS = 20_000;
+const VERIFY_WARMUP = 2_000;
+/** Over-the-wire calls per phase (ping, JWT, API key), and the warm-up before each. */
+const WIRE_AUTH_CALLS = 5_000;
+const WIRE_AUTH_WARMUP = 500;
+const WIRE_CALL_TIMEOUT_MS = 5000;
 const SERVER_START_TIMEOUT_MS = 15_000;
 const MEMORY_SAMPLE_MS = 200;
 
@@ -82,6 +118,7 @@ class UsageError extends Error {}
 async function measure(
   server: ServerHandle,
   settings: Settings,
+  authToken: string,
   mode: LoadMode,
   clients: number,
 ): Promise<RunRecord> {
@@ -105,7 +142,7 @@ async function measure(
   );
   const memory = watchMemory(server.pid, MEMORY_SAMPLE_MS);
   let peakRssMb: number | null = null;
-  const result = await runLoad(LOAD_SCRIPT, params).finally(() => {
+  const result = await runLoad(LOAD_SCRIPT, params, authToken).finally(() => {
     peakRssMb = memory.stop();
   });
   const after = readMemory(server.pid);
@@ -119,9 +156,37 @@ async function measure(
   };
 }
 
-/** The server's own view, through the SDK as a user would see it. */
-async function serverMetrics(url: string) {
-  const client = new CameraServiceClient({ url, connectTimeoutMs: 5000, requestTimeoutMs: 5000 });
+/** What one authenticate costs over the wire, from a fresh process like the load runs. */
+async function measureWireAuth(
+  server: ServerHandle,
+  settings: Settings,
+  credentials: BenchCredentials,
+): Promise<AuthReport['wire']> {
+  const params: AuthWireParams = {
+    url: server.wsUrl,
+    client: settings.client,
+    calls: WIRE_AUTH_CALLS,
+    warmupCalls: WIRE_AUTH_WARMUP,
+    callTimeoutMs: WIRE_CALL_TIMEOUT_MS,
+    serverPid: server.pid,
+  };
+  process.stderr.write(
+    `[bench] authenticate over the wire: ping, JWT, API key, ${WIRE_AUTH_CALLS} calls each\n`,
+  );
+  const env = { [AUTH_TOKEN_ENV]: credentials.adminJwt, [API_KEY_ENV]: credentials.apiKey };
+  // The child gives up at its own budget; this allows it time to start and say so.
+  const result = await runAuthLoad(AUTH_LOAD_SCRIPT, params, env, AUTH_LOAD_BUDGET_MS + 10_000);
+  return { ...result, calls: WIRE_AUTH_CALLS, warmupCalls: WIRE_AUTH_WARMUP };
+}
+
+/** The server's own view, through the SDK as a user would see it (get_metrics needs admin). */
+async function serverMetrics(url: string, authToken: string) {
+  const client = new CameraServiceClient({
+    url,
+    connectTimeoutMs: 5000,
+    requestTimeoutMs: 5000,
+    authToken,
+  });
   await client.connect();
   try {
     return await client.getMetrics();
@@ -134,8 +199,9 @@ async function serverMetrics(url: string) {
 async function main(): Promise<number> {
   const settings = readSettings(process.env);
   const bin = join(REPO_ROOT, 'packages', 'server', 'dist', 'src', 'bin.js');
-  if (!existsSync(bin) || !existsSync(LOAD_SCRIPT)) {
-    throw new UsageError(`${bin} or ${LOAD_SCRIPT} is missing: build first (npx tsc -b)`);
+  const missing = [bin, LOAD_SCRIPT, AUTH_LOAD_SCRIPT].filter((path) => !existsSync(path));
+  if (missing.length > 0) {
+    throw new UsageError(`${missing.join(' and ')} missing: build first (npx tsc -b)`);
   }
   const scratchDir = mkdtempSync(join(tmpdir(), 'camera-service-bench-'));
   const cleanUp = () => {
@@ -157,23 +223,44 @@ async function main(): Promise<number> {
   const runs: RunRecord[] = [];
   let metrics: Awaited<ReturnType<typeof serverMetrics>>;
   let finalMemory: MemorySample | null;
+  let auth: AuthReport;
   try {
+    // Written before the server starts, so its first load of the keys file has the key.
+    const credentials = await makeCredentials(join(scratchDir, 'api-keys.json'));
+    process.stderr.write(
+      `[bench] authenticate in-process: ${VERIFY_CALLS} verifications of each credential\n`,
+    );
+    // Before the server starts, so that nothing else of the benchmark competes with it.
+    const verify = await measureVerifyCost(credentials, VERIFY_CALLS, VERIFY_WARMUP);
     server = await startServer({
       repoRoot: REPO_ROOT,
       scratchDir,
       maxConnections: MAX_CONNECTIONS,
+      maxConnectionsPerIp: MAX_CONNECTIONS_PER_IP,
       startTimeoutMs: SERVER_START_TIMEOUT_MS,
+      jwtSecret: credentials.jwtSecret,
+      apiKeysFile: credentials.apiKeysFile,
+      rateLimit: RATE_LIMIT,
     });
     process.stderr.write(`[bench] server pid ${server.pid} at ${server.wsUrl}\n`);
+    const token = credentials.adminJwt;
     for (const clients of CLOSED_LOOP_CLIENTS) {
-      runs.push(await measure(server, settings, 'closed', clients));
+      runs.push(await measure(server, settings, token, 'closed', clients));
     }
     // The paced run is repeated: one run's p99 swings with a single GC pause on either
     // side, so the target is judged on the median of the repeats.
     for (let i = 0; i < settings.repeats; i += 1) {
-      runs.push(await measure(server, settings, 'open', TARGET_CLIENTS));
+      runs.push(await measure(server, settings, token, 'open', TARGET_CLIENTS));
     }
-    metrics = await serverMetrics(server.wsUrl);
+    // Last, so the throughput runs keep the order (and server state) they always had.
+    const wire = await measureWireAuth(server, settings, credentials);
+    auth = {
+      rateLimit: RATE_LIMIT,
+      maxConnectionsPerIp: MAX_CONNECTIONS_PER_IP,
+      verify,
+      wire,
+    };
+    metrics = await serverMetrics(server.wsUrl, token);
     finalMemory = readMemory(server.pid);
   } finally {
     await server?.stop();
@@ -205,6 +292,7 @@ async function main(): Promise<number> {
     },
     runs,
     targets: evaluateTargets(runs),
+    auth,
   };
   mkdirSync(dirname(OUTPUT), { recursive: true });
   writeFileSync(OUTPUT, `${JSON.stringify(report, null, 2)}\n`);

@@ -27,7 +27,15 @@ export interface ServerOptions {
   /** Scratch directory: the working directory, state, storage and key paths all go here. */
   scratchDir: string;
   maxConnections: number;
+  /** Every benchmark connection comes from 127.0.0.1, so this must allow all of them. */
+  maxConnectionsPerIp: number;
   startTimeoutMs: number;
+  /** The secret the bench's JWTs are signed with (random per run). */
+  jwtSecret: string;
+  /** The keys file, inside scratchDir, already holding the bench's API key. */
+  apiKeysFile: string;
+  /** Per-connection token bucket; the bench sets it far above any rate it can reach. */
+  rateLimit: { requestsPerSecond: number; burst: number };
 }
 
 /** The server's own hard shutdown limit is 5 s; allow a little more before SIGKILL. */
@@ -50,13 +58,19 @@ export function serverEnv(options: ServerOptions): NodeJS.ProcessEnv {
     CAMERA_SERVICE_HEALTH_HOST: '127.0.0.1',
     CAMERA_SERVICE_HEALTH_PORT: '0',
     CAMERA_SERVICE_SERVER_MAX_CONNECTIONS: String(options.maxConnections),
+    CAMERA_SERVICE_SERVER_MAX_CONNECTIONS_PER_IP: String(options.maxConnectionsPerIp),
     // json, so the "listening" line can be parsed; info, because that line is info.
     CAMERA_SERVICE_LOGGING_FORMAT: 'json',
     CAMERA_SERVICE_LOGGING_LEVEL: 'info',
     CAMERA_SERVICE_SERVICE_STATE_DIR: join(dir, 'state'),
     CAMERA_SERVICE_STORAGE_RECORDINGS_DIR: join(dir, 'recordings'),
     CAMERA_SERVICE_STORAGE_SNAPSHOTS_DIR: join(dir, 'snapshots'),
-    CAMERA_SERVICE_AUTH_API_KEYS_FILE: join(dir, 'api-keys.json'),
+    CAMERA_SERVICE_AUTH_API_KEYS_FILE: options.apiKeysFile,
+    // In the environment, not a config file: nothing is left on disk, and only this
+    // user can read a process's environment.
+    CAMERA_SERVICE_AUTH_JWT_SECRET: options.jwtSecret,
+    CAMERA_SERVICE_AUTH_RATE_LIMIT_REQUESTS_PER_SECOND: String(options.rateLimit.requestsPerSecond),
+    CAMERA_SERVICE_AUTH_RATE_LIMIT_BURST: String(options.rateLimit.burst),
   };
 }
 

@@ -72,3 +72,29 @@ export function percentile(sorted: Float64Array, p: number): number {
 function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }
+
+/**
+ * A summary in microseconds, for costs too small for milliseconds: `round` above keeps
+ * 1 µs, which would flatten an API key check of a few µs to a single digit.
+ */
+export interface MicroSummary {
+  count: number;
+  meanUs: number;
+  p50Us: number;
+  p99Us: number;
+  maxUs: number;
+}
+
+/** Summarizes samples recorded in microseconds (LatencyRecorder does not care about units). */
+export function summarizeMicros(recorder: LatencyRecorder): MicroSummary {
+  // Recorded in µs, so summary()'s 0.001 rounding keeps nanoseconds; 0.01 µs is plenty.
+  const s = recorder.summary();
+  const us = (value: number) => Math.round(value * 100) / 100;
+  return {
+    count: s.count,
+    meanUs: us(s.meanMs),
+    p50Us: us(s.p50Ms),
+    p99Us: us(s.p99Ms),
+    maxUs: us(s.maxMs),
+  };
+}

@@ -9,3 +9,5 @@ export type { Logger } from './logging/index.js';
 export { ERROR_CODES, ServiceError } from './errors/index.js';
 export type { ErrorKind } from './errors/index.js';
 export { VERSION, API_VERSION } from './version.js';
+export { ApiKeyStore, JwtService } from './auth/index.js';
+export type { ApiKeyInfo, MintOptions } from './auth/index.js';
