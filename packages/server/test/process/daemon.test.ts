@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { CameraServiceClient } from '@camera-service/sdk';
+import { CameraServiceClient, type RpcError } from '@camera-service/sdk';
 import { JwtService } from '../../src/auth/index.js';
 import { EXIT_CONFIG } from '../../src/index.js';
 import { TEST_JWT_SECRET } from '../helpers/app.js';
@@ -73,16 +73,29 @@ describe('camera-service daemon', () => {
       const client = await connect(service.wsUrl);
       writeFileSync(
         file,
-        'server:\n  port: 0\n  max_message_bytes: 131072\n  websocket_path: /rpc\n',
+        'server:\n  port: 0\n  max_message_bytes: 131072\n  websocket_path: /rpc\n' +
+          'auth:\n  rate_limit: { requests_per_second: 1, burst: 3 }\n',
       );
       service.child.kill('SIGHUP');
       const reloaded = await service.logs.waitFor((r) => r.msg === 'configuration reloaded', 5000);
-      assert.deepEqual(reloaded.applied, ['server.max_message_bytes']);
+      assert.deepEqual((reloaded.applied as string[]).sort(), [
+        'auth.rate_limit.burst',
+        'auth.rate_limit.requests_per_second',
+        'server.max_message_bytes',
+      ]);
+      // The new rate limit holds for the connection already open: 3 calls pass, then -32002.
+      const burst = await Promise.allSettled([1, 2, 3, 4, 5].map(() => client.ping()));
+      assert.deepEqual(
+        burst.map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as RpcError).code)),
+        ['ok', 'ok', 'ok', -32002, -32002],
+      );
       const pending = await service.logs.waitFor(
         (r) => r.msg === 'configuration changes that take effect after a restart',
       );
       assert.deepEqual(pending.keys, ['server.websocket_path']);
-      assert.equal((await client.getServerInfo()).limits.max_message_bytes, 131072);
+      // A fresh connection has a fresh bucket: the limit is per connection.
+      const second = await connect(service.wsUrl);
+      assert.equal((await second.getServerInfo()).limits.max_message_bytes, 131072);
 
       writeFileSync(file, 'server:\n  max_message_bytes: "lots"\n');
       service.child.kill('SIGHUP');
@@ -91,13 +104,14 @@ describe('camera-service daemon', () => {
         5000,
       );
       assert.match(String(failed.err), /server\.max_message_bytes/);
+      const third = await connect(service.wsUrl); // within the burst of 3: authenticate + 2 calls
       assert.equal(
-        (await client.getServerInfo()).limits.max_message_bytes,
+        (await third.getServerInfo()).limits.max_message_bytes,
         131072,
         'old config kept',
       );
-      assert.equal(await client.ping(), 'pong');
-      await client.close();
+      assert.equal(await third.ping(), 'pong');
+      await Promise.all([client.close(), second.close(), third.close()]);
     } finally {
       await killService(service);
     }
