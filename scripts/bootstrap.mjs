@@ -5,7 +5,7 @@
 //   when the lockfile changed, 4. build (incremental), 5. start / test / bench.
 // Uses only Node's standard library: it runs before `npm ci`.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -82,8 +82,7 @@ function ensureDependencies() {
   const manifests = [
     'package.json',
     'package-lock.json',
-    'packages/server/package.json',
-    'packages/sdk/package.json',
+    ...readdirSync(join(root, 'packages')).map((pkg) => join('packages', pkg, 'package.json')),
   ];
   if (installed > 0 && manifests.every((m) => mtime(join(root, m)) <= installed)) return;
   const npm = process.env.npm_execpath ? [process.execPath, process.env.npm_execpath] : ['npm'];
