@@ -6,3 +6,6 @@ export * from './stream.js';
 export * from './rtsp/connection.js';
 export * from './rtsp/server.js';
 export * from './open-paths.js';
+export * from './command.js';
+export * from './duration.js';
+export * from './paths.js';

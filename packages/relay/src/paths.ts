@@ -1,0 +1,236 @@
+/**
+ * Configured paths, as MediaMTX has them: each path accepts a publisher (source
+ * `publisher`) and may run a command on demand. A path with runOnDemand starts its
+ * command when the first reader asks, holds readers until the stream is ready (up to
+ * runOnDemandStartTimeout), and stops the command runOnDemandCloseAfter after the last
+ * reader has left. One owner per path: its state is explicit.
+ */
+import { EventEmitter } from 'node:events';
+import { CommandSupervisor, type CommandExit } from './command.js';
+import { parseDuration } from './duration.js';
+import type { PathDirectory } from './rtsp/connection.js';
+import { Stream } from './stream.js';
+
+/** The subset of MediaMTX's PathConf the relay implements, with MediaMTX's defaults. */
+export interface PathConf {
+  name: string;
+  source: string;
+  runOnDemand: string;
+  runOnDemandRestart: boolean;
+  runOnDemandStartTimeout: string;
+  runOnDemandCloseAfter: string;
+}
+
+export const PATH_DEFAULTS: Omit<PathConf, 'name'> = {
+  source: 'publisher',
+  runOnDemand: '',
+  runOnDemandRestart: false,
+  runOnDemandStartTimeout: '10s',
+  runOnDemandCloseAfter: '10s',
+};
+
+type Refusal = { status: number; reason: string };
+
+export interface PathManagerOptions {
+  rtspPort: () => number;
+  /** Accept publishers on paths that are not configured (MediaMTX's `all_others`). */
+  allowUnconfigured?: boolean;
+  restartDelayMs?: number;
+  killGraceMs?: number;
+}
+
+export interface PathEvents {
+  ready: [name: string, stream: Stream];
+  notReady: [name: string];
+  commandStarted: [name: string, pid: number];
+  commandExited: [name: string, exit: CommandExit];
+}
+
+class RelayPath {
+  stream: Stream | null = null;
+  readyTime: Date | null = null;
+  readers = 0;
+  command: CommandSupervisor | null = null;
+  closeTimer: NodeJS.Timeout | undefined;
+  readonly waiters = new Set<(stream: Stream | null) => void>();
+
+  constructor(public conf: PathConf) {}
+}
+
+export class PathManager extends EventEmitter<PathEvents> implements PathDirectory {
+  readonly #paths = new Map<string, RelayPath>();
+  readonly #options: PathManagerOptions;
+
+  constructor(options: PathManagerOptions) {
+    super();
+    this.#options = options;
+  }
+
+  configs(): PathConf[] {
+    return [...this.#paths.values()]
+      .map((p) => p.conf)
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  config(name: string): PathConf | undefined {
+    return this.#paths.get(name)?.conf;
+  }
+
+  /** Live state of a path, for the API. */
+  state(
+    name: string,
+  ):
+    { conf: PathConf; stream: Stream | null; readyTime: Date | null; readers: number } | undefined {
+    const path = this.#paths.get(name);
+    return (
+      path && {
+        conf: path.conf,
+        stream: path.stream,
+        readyTime: path.readyTime,
+        readers: path.readers,
+      }
+    );
+  }
+
+  /** Adds or replaces a path's configuration; a replaced path is closed first. */
+  async set(conf: PathConf): Promise<void> {
+    parseDuration(conf.runOnDemandStartTimeout);
+    parseDuration(conf.runOnDemandCloseAfter);
+    const existing = this.#paths.get(conf.name);
+    if (existing) await this.#close(existing);
+    this.#paths.set(conf.name, new RelayPath(conf));
+  }
+
+  async remove(name: string): Promise<boolean> {
+    const path = this.#paths.get(name);
+    if (!path) return false;
+    this.#paths.delete(name);
+    await this.#close(path);
+    return true;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#paths.values()].map((p) => this.#close(p)));
+  }
+
+  // PathDirectory
+
+  async read(name: string): Promise<Stream | Refusal> {
+    const path = this.#paths.get(name);
+    if (!path) return { status: 404, reason: `path ${name} is not configured` };
+    clearTimeout(path.closeTimer);
+    if (path.stream) {
+      path.readers += 1;
+      return path.stream;
+    }
+    if (!path.conf.runOnDemand)
+      return { status: 404, reason: `no one is publishing to path ${name}` };
+    this.#startCommand(path);
+    const timeoutMs = parseDuration(path.conf.runOnDemandStartTimeout);
+    const stream = await new Promise<Stream | null>((resolve) => {
+      const timer = setTimeout(() => {
+        path.waiters.delete(done);
+        resolve(null);
+      }, timeoutMs);
+      const done = (s: Stream | null) => {
+        clearTimeout(timer);
+        resolve(s);
+      };
+      path.waiters.add(done);
+    });
+    if (!stream) {
+      // Nobody else waiting and no stream: the start failed; stop the command.
+      if (path.waiters.size === 0 && path.readers === 0) void this.#stopCommand(path);
+      return {
+        status: 404,
+        reason: `the command of path ${name} did not publish within ${path.conf.runOnDemandStartTimeout}`,
+      };
+    }
+    path.readers += 1;
+    return stream;
+  }
+
+  publish(name: string, sdp: string): Stream | Refusal {
+    let path = this.#paths.get(name);
+    if (!path && this.#options.allowUnconfigured) {
+      path = new RelayPath({ ...PATH_DEFAULTS, name });
+      this.#paths.set(name, path);
+    }
+    if (!path) return { status: 404, reason: `path ${name} is not configured` };
+    if (path.conf.source !== 'publisher')
+      return { status: 400, reason: `path ${name} takes its stream from ${path.conf.source}` };
+    if (path.stream)
+      return { status: 400, reason: `someone is already publishing to path ${name}` };
+    const stream = new Stream(sdp);
+    path.stream = stream;
+    // Ready once the first keyframe is there: a reader released now can decode at once.
+    void stream.firstKeyframe.then(() => {
+      if (path.stream !== stream) return;
+      path.readyTime = new Date();
+      for (const waiter of path.waiters) waiter(stream);
+      path.waiters.clear();
+      this.emit('ready', name, stream);
+    });
+    return stream;
+  }
+
+  unpublish(name: string, stream: Stream): void {
+    const path = this.#paths.get(name);
+    stream.close('the publisher disconnected');
+    if (!path || path.stream !== stream) return;
+    path.stream = null;
+    path.readyTime = null;
+    path.readers = 0; // the stream closed its readers
+    if (path.command) this.#scheduleClose(path);
+    this.emit('notReady', name);
+  }
+
+  readerLeft(name: string): void {
+    const path = this.#paths.get(name);
+    if (!path || path.readers === 0) return;
+    path.readers -= 1;
+    if (path.readers === 0 && path.command) this.#scheduleClose(path);
+  }
+
+  /** Stops the on-demand command runOnDemandCloseAfter from now, unless a reader comes. */
+  #scheduleClose(path: RelayPath): void {
+    clearTimeout(path.closeTimer);
+    path.closeTimer = setTimeout(
+      () => void this.#stopCommand(path),
+      parseDuration(path.conf.runOnDemandCloseAfter),
+    );
+  }
+
+  #startCommand(path: RelayPath): void {
+    if (path.command?.running) return;
+    const name = path.conf.name;
+    const command = new CommandSupervisor({
+      command: path.conf.runOnDemand,
+      env: { MTX_PATH: name, RTSP_PATH: name, RTSP_PORT: String(this.#options.rtspPort()) },
+      restart: path.conf.runOnDemandRestart,
+      ...(this.#options.restartDelayMs !== undefined && {
+        restartDelayMs: this.#options.restartDelayMs,
+      }),
+      ...(this.#options.killGraceMs !== undefined && { killGraceMs: this.#options.killGraceMs }),
+    });
+    command.on('started', (pid) => this.emit('commandStarted', name, pid));
+    command.on('exited', (exit) => this.emit('commandExited', name, exit));
+    path.command = command;
+    command.start();
+  }
+
+  async #stopCommand(path: RelayPath): Promise<void> {
+    const command = path.command;
+    path.command = null;
+    clearTimeout(path.closeTimer);
+    await command?.stop();
+  }
+
+  async #close(path: RelayPath): Promise<void> {
+    for (const waiter of path.waiters) waiter(null);
+    path.waiters.clear();
+    await this.#stopCommand(path);
+    path.stream?.close('the path was removed');
+    path.stream = null;
+  }
+}
