@@ -9,3 +9,5 @@ export * from './open-paths.js';
 export * from './command.js';
 export * from './duration.js';
 export * from './paths.js';
+export * from './api.js';
+export * from './relay.js';

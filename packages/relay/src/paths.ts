@@ -31,6 +31,13 @@ export const PATH_DEFAULTS: Omit<PathConf, 'name'> = {
 
 type Refusal = { status: number; reason: string };
 
+export interface PathState {
+  conf: PathConf;
+  stream: Stream | null;
+  publisherId: string | null;
+  readyTime: Date | null;
+}
+
 export interface PathManagerOptions {
   rtspPort: () => number;
   /** Accept publishers on paths that are not configured (MediaMTX's `all_others`). */
@@ -48,6 +55,8 @@ export interface PathEvents {
 
 class RelayPath {
   stream: Stream | null = null;
+  /** The RTSP session publishing the stream. */
+  publisherId: string | null = null;
   readyTime: Date | null = null;
   readers = 0;
   command: CommandSupervisor | null = null;
@@ -77,19 +86,21 @@ export class PathManager extends EventEmitter<PathEvents> implements PathDirecto
   }
 
   /** Live state of a path, for the API. */
-  state(
-    name: string,
-  ):
-    { conf: PathConf; stream: Stream | null; readyTime: Date | null; readers: number } | undefined {
+  state(name: string): PathState | undefined {
     const path = this.#paths.get(name);
     return (
       path && {
         conf: path.conf,
         stream: path.stream,
+        publisherId: path.publisherId,
         readyTime: path.readyTime,
-        readers: path.readers,
       }
     );
+  }
+
+  /** Names of every path, configured or published to (sorted). */
+  names(): string[] {
+    return [...this.#paths.keys()].sort();
   }
 
   /** Adds or replaces a path's configuration; a replaced path is closed first. */
@@ -150,7 +161,7 @@ export class PathManager extends EventEmitter<PathEvents> implements PathDirecto
     return stream;
   }
 
-  publish(name: string, sdp: string): Stream | Refusal {
+  publish(name: string, sdp: string, publisherId: string): Stream | Refusal {
     let path = this.#paths.get(name);
     if (!path && this.#options.allowUnconfigured) {
       path = new RelayPath({ ...PATH_DEFAULTS, name });
@@ -163,6 +174,7 @@ export class PathManager extends EventEmitter<PathEvents> implements PathDirecto
       return { status: 400, reason: `someone is already publishing to path ${name}` };
     const stream = new Stream(sdp);
     path.stream = stream;
+    path.publisherId = publisherId;
     // Ready once the first keyframe is there: a reader released now can decode at once.
     void stream.firstKeyframe.then(() => {
       if (path.stream !== stream) return;
@@ -179,6 +191,7 @@ export class PathManager extends EventEmitter<PathEvents> implements PathDirecto
     stream.close('the publisher disconnected');
     if (!path || path.stream !== stream) return;
     path.stream = null;
+    path.publisherId = null;
     path.readyTime = null;
     path.readers = 0; // the stream closed its readers
     if (path.command) this.#scheduleClose(path);

@@ -17,6 +17,8 @@ export interface StreamTrack {
 
 /** Something receiving the stream's packets: an RTSP reader, a recorder... */
 export interface StreamReader {
+  /** Identifies the reader in the API (its RTSP session). */
+  readonly id: string;
   /** Delivers one RTP (or RTCP) packet of a track; the buffer must not be changed. */
   deliver(track: number, rtcp: boolean, packet: Buffer): void;
   /** The stream ended (publisher gone); the reader should close. */
@@ -82,6 +84,11 @@ export class Stream {
   parameterSets(track: number): Buffer[] {
     const media = this.sdp.media[track];
     return media ? h264ParameterSets(media) : [];
+  }
+
+  /** Ids of the readers attached now. */
+  readerIds(): string[] {
+    return [...this.#readers].map((r) => r.id);
   }
 
   get readerCount(): number {

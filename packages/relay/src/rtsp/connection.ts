@@ -23,8 +23,12 @@ import { parseTransport, pickInterleaved } from './transport.js';
 export interface PathDirectory {
   /** The stream of a path for a reader (may start it on demand), or an error status. */
   read(path: string): Promise<Stream | { status: number; reason: string }>;
-  /** Starts publishing to a path, or refuses with a status. */
-  publish(path: string, sdp: string): Stream | { status: number; reason: string };
+  /** Starts publishing to a path (`publisherId` names the session), or refuses with a status. */
+  publish(
+    path: string,
+    sdp: string,
+    publisherId: string,
+  ): Stream | { status: number; reason: string };
   /** The publisher of `stream` left. */
   unpublish(path: string, stream: Stream): void;
   /** A reader left a path (for on-demand close-after). */
@@ -62,7 +66,8 @@ export class RtspConnection implements StreamReader {
   readonly #socket: Duplex;
   readonly #options: ConnectionOptions;
   readonly #decoder = new RtspDecoder();
-  readonly #session = randomBytes(8).toString('hex');
+  /** The RTSP session id, also this connection's id in the API. */
+  readonly id = randomBytes(8).toString('hex');
   #state: State = { kind: 'idle' };
   #queue: Promise<void> = Promise.resolve();
   #closed = false;
@@ -138,7 +143,7 @@ export class RtspConnection implements StreamReader {
     const cseq: [string, string] = ['CSeq', request.headers.get('cseq') ?? '0'];
     const reply = (status: number, headers: [string, string][] = [], body?: Buffer) =>
       this.#socket.write(encodeResponse(status, [cseq, ...headers], body));
-    const session: [string, string] = ['Session', `${this.#session};timeout=60`];
+    const session: [string, string] = ['Session', `${this.id};timeout=60`];
     const url = parseUrl(request.uri);
     if (!url) return void reply(400);
 
@@ -174,7 +179,7 @@ export class RtspConnection implements StreamReader {
         if (request.headers.get('content-type') !== 'application/sdp') return void reply(400);
         let result;
         try {
-          result = this.#options.paths.publish(url.path, request.body.toString('utf8'));
+          result = this.#options.paths.publish(url.path, request.body.toString('utf8'), this.id);
         } catch {
           return void reply(400);
         }

@@ -1,0 +1,81 @@
+/**
+ * The embedded media server in one object: RTSP relay, configured paths and the control
+ * API, started and stopped in-process (the camera service's embedded mode).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { apiHandler } from './api.js';
+import { PATH_DEFAULTS, PathManager, type PathConf } from './paths.js';
+import { RtspServer } from './rtsp/server.js';
+
+export interface RelayOptions {
+  /** Address for RTSP and the API (default 127.0.0.1). */
+  host?: string;
+  /** 0 picks a free port. */
+  rtspPort: number;
+  apiPort: number;
+  paths?: (Partial<PathConf> & { name: string })[];
+  /** Accept publishers on unconfigured paths, like MediaMTX's `all_others`. */
+  allowUnconfigured?: boolean;
+  maxReaderBufferBytes?: number;
+  restartDelayMs?: number;
+  killGraceMs?: number;
+}
+
+export const RELAY_VERSION = 'camera-relay 0.1.0';
+
+export class Relay {
+  readonly paths: PathManager;
+  readonly #rtsp: RtspServer;
+  readonly #api: http.Server;
+  readonly #options: RelayOptions;
+  #ports = { rtsp: 0, api: 0 };
+
+  constructor(options: RelayOptions) {
+    this.#options = options;
+    this.paths = new PathManager({
+      rtspPort: () => this.#ports.rtsp,
+      allowUnconfigured: options.allowUnconfigured ?? false,
+      ...(options.restartDelayMs !== undefined && { restartDelayMs: options.restartDelayMs }),
+      ...(options.killGraceMs !== undefined && { killGraceMs: options.killGraceMs }),
+    });
+    this.#rtsp = new RtspServer({
+      host: options.host ?? '127.0.0.1',
+      port: options.rtspPort,
+      paths: this.paths,
+      ...(options.maxReaderBufferBytes !== undefined && {
+        maxReaderBufferBytes: options.maxReaderBufferBytes,
+      }),
+    });
+    this.#api = http.createServer(
+      apiHandler({
+        paths: this.paths,
+        version: RELAY_VERSION,
+        startedAt: new Date(),
+        ports: () => this.#ports,
+      }),
+    );
+  }
+
+  async start(): Promise<{ rtspPort: number; apiPort: number }> {
+    for (const path of this.#options.paths ?? [])
+      await this.paths.set({ ...PATH_DEFAULTS, ...path });
+    this.#ports.rtsp = (await this.#rtsp.start()).port;
+    this.#api.listen(this.#options.apiPort, this.#options.host ?? '127.0.0.1');
+    await new Promise<void>((resolve, reject) => {
+      this.#api.once('listening', resolve);
+      this.#api.once('error', reject);
+    });
+    this.#ports.api = (this.#api.address() as AddressInfo).port;
+    return { rtspPort: this.#ports.rtsp, apiPort: this.#ports.api };
+  }
+
+  async stop(): Promise<void> {
+    await this.paths.close();
+    await this.#rtsp.stop();
+    await new Promise<void>((resolve) => {
+      this.#api.close(() => resolve());
+      this.#api.closeAllConnections();
+    });
+  }
+}
