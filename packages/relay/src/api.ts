@@ -18,7 +18,7 @@ export interface ApiContext {
   paths: PathManager;
   version: string;
   startedAt: Date;
-  ports: () => { rtsp: number; api: number };
+  ports: () => { rtsp: number; api: number; hls: number };
 }
 
 class ApiError extends Error {
@@ -119,8 +119,8 @@ async function route(ctx: ApiContext, req: IncomingMessage): Promise<unknown> {
         rtsp: true,
         rtspAddress: `:${ports.rtsp}`,
         rtspTransports: ['tcp'],
-        // HLS is not served yet by the relay.
-        hls: false,
+        hls: ports.hls > 0,
+        hlsAddress: `:${ports.hls}`,
         rtmp: false,
         srt: false,
         webrtc: false,

@@ -11,3 +11,4 @@ export * from './duration.js';
 export * from './paths.js';
 export * from './api.js';
 export * from './relay.js';
+export * from './hls.js';

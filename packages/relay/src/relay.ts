@@ -2,9 +2,11 @@
  * The embedded media server in one object: RTSP relay, configured paths and the control
  * API, started and stopped in-process (the camera service's embedded mode).
  */
+import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { apiHandler } from './api.js';
+import { HlsServer } from './hls.js';
 import { PATH_DEFAULTS, PathManager, type PathConf } from './paths.js';
 import { RtspServer } from './rtsp/server.js';
 
@@ -14,6 +16,10 @@ export interface RelayOptions {
   /** 0 picks a free port. */
   rtspPort: number;
   apiPort: number;
+  /** HLS for browsers; null turns it off. */
+  hlsPort?: number | null;
+  /** Stop an HLS muxer nobody has used for this long (default 60 s, as MediaMTX). */
+  hlsCloseAfterMs?: number;
   paths?: (Partial<PathConf> & { name: string })[];
   /** Accept publishers on unconfigured paths, like MediaMTX's `all_others`. */
   allowUnconfigured?: boolean;
@@ -28,8 +34,10 @@ export class Relay {
   readonly paths: PathManager;
   readonly #rtsp: RtspServer;
   readonly #api: http.Server;
+  readonly hls: HlsServer | null;
+  readonly #hlsServer: http.Server | null;
   readonly #options: RelayOptions;
-  #ports = { rtsp: 0, api: 0 };
+  #ports = { rtsp: 0, api: 0, hls: 0 };
 
   constructor(options: RelayOptions) {
     this.#options = options;
@@ -47,6 +55,15 @@ export class Relay {
         maxReaderBufferBytes: options.maxReaderBufferBytes,
       }),
     });
+    const hlsWanted = options.hlsPort !== null && options.hlsPort !== undefined;
+    this.hls = hlsWanted
+      ? new HlsServer({
+          rtspUrl: (path) => `rtsp://127.0.0.1:${this.#ports.rtsp}/${path}`,
+          hasPath: (path) => this.paths.state(path) !== undefined,
+          ...(options.hlsCloseAfterMs !== undefined && { closeAfterMs: options.hlsCloseAfterMs }),
+        })
+      : null;
+    this.#hlsServer = this.hls ? http.createServer(this.hls.handler()) : null;
     this.#api = http.createServer(
       apiHandler({
         paths: this.paths,
@@ -57,7 +74,7 @@ export class Relay {
     );
   }
 
-  async start(): Promise<{ rtspPort: number; apiPort: number }> {
+  async start(): Promise<{ rtspPort: number; apiPort: number; hlsPort: number | null }> {
     for (const path of this.#options.paths ?? [])
       await this.paths.set({ ...PATH_DEFAULTS, ...path });
     this.#ports.rtsp = (await this.#rtsp.start()).port;
@@ -67,10 +84,27 @@ export class Relay {
       this.#api.once('error', reject);
     });
     this.#ports.api = (this.#api.address() as AddressInfo).port;
-    return { rtspPort: this.#ports.rtsp, apiPort: this.#ports.api };
+    if (this.#hlsServer) {
+      this.#hlsServer.listen(this.#options.hlsPort ?? 0, this.#options.host ?? '127.0.0.1');
+      await once(this.#hlsServer, 'listening');
+      this.#ports.hls = (this.#hlsServer.address() as AddressInfo).port;
+    }
+    return {
+      rtspPort: this.#ports.rtsp,
+      apiPort: this.#ports.api,
+      hlsPort: this.#hlsServer ? this.#ports.hls : null,
+    };
   }
 
   async stop(): Promise<void> {
+    await this.hls?.close();
+    if (this.#hlsServer) {
+      const hlsServer = this.#hlsServer;
+      await new Promise<void>((resolve) => {
+        hlsServer.close(() => resolve());
+        hlsServer.closeAllConnections();
+      });
+    }
     await this.paths.close();
     await this.#rtsp.stop();
     await new Promise<void>((resolve) => {
