@@ -12,3 +12,4 @@ export * from './paths.js';
 export * from './api.js';
 export * from './relay.js';
 export * from './hls.js';
+export * from './config.js';
