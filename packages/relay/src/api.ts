@@ -249,7 +249,11 @@ function pathInfo(ctx: ApiContext, name: string) {
   };
   const codecs = ready && stream ? stream.sdp.media.map((m) => codecName(rtpMap(m)?.encoding)) : [];
   const source =
-    stream && state.publisherId ? { type: 'rtspSession', id: state.publisherId } : null;
+    stream && state.publisherId
+      ? state.conf.source === 'publisher'
+        ? { type: 'rtspSession', id: state.publisherId }
+        : { type: 'rtspSource', id: '' }
+      : null;
   return {
     name,
     confName: state.conf.name,

@@ -13,3 +13,5 @@ export * from './api.js';
 export * from './relay.js';
 export * from './hls.js';
 export * from './config.js';
+export * from './rtsp/auth.js';
+export * from './rtsp/client.js';

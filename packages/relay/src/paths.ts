@@ -7,6 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { CommandSupervisor, type CommandExit } from './command.js';
+import { RtspClient } from './rtsp/client.js';
 import { parseDuration } from './duration.js';
 import type { PathDirectory } from './rtsp/connection.js';
 import { Stream } from './stream.js';
@@ -51,6 +52,8 @@ export interface PathEvents {
   notReady: [name: string];
   commandStarted: [name: string, pid: number];
   commandExited: [name: string, exit: CommandExit];
+  /** A pulled source could not be read or was lost; it is retried. */
+  sourceError: [name: string, reason: string];
 }
 
 class RelayPath {
@@ -61,6 +64,10 @@ class RelayPath {
   readers = 0;
   command: CommandSupervisor | null = null;
   closeTimer: NodeJS.Timeout | undefined;
+  /** The client pulling `source: rtsp://...`, while connected or connecting. */
+  puller: RtspClient | null = null;
+  retryTimer: NodeJS.Timeout | undefined;
+  removed = false;
   readonly waiters = new Set<(stream: Stream | null) => void>();
 
   constructor(public conf: PathConf) {}
@@ -109,7 +116,37 @@ export class PathManager extends EventEmitter<PathEvents> implements PathDirecto
     parseDuration(conf.runOnDemandCloseAfter);
     const existing = this.#paths.get(conf.name);
     if (existing) await this.#close(existing);
-    this.#paths.set(conf.name, new RelayPath(conf));
+    const path = new RelayPath(conf);
+    this.#paths.set(conf.name, path);
+    if (conf.source !== 'publisher') this.#pull(path);
+  }
+
+  /**
+   * Pulls `source: rtsp://...` for as long as the path exists: the camera's stream is
+   * published on the path; when it is lost, readers are closed and it is retried.
+   */
+  #pull(path: RelayPath): void {
+    if (path.removed) return;
+    const name = path.conf.name;
+    const client = new RtspClient(path.conf.source);
+    path.puller = client;
+    let stream: Stream | null = null;
+    client.on('described', (sdp) => {
+      const published = this.#publishOn(path, sdp, 'rtspSource');
+      if (published instanceof Stream) stream = published;
+      else client.close(published.reason);
+    });
+    client.on('packet', (track, rtcp, payload) => stream?.write(track, rtcp, payload));
+    client.on('closed', (reason) => {
+      if (path.puller !== client) return;
+      path.puller = null;
+      if (stream) this.unpublish(name, stream);
+      this.emit('sourceError', name, reason);
+      if (!path.removed) {
+        path.retryTimer = setTimeout(() => this.#pull(path), this.#options.restartDelayMs ?? 2000);
+      }
+    });
+    client.start().catch((error: unknown) => client.close((error as Error).message));
   }
 
   async remove(name: string): Promise<boolean> {
@@ -168,8 +205,15 @@ export class PathManager extends EventEmitter<PathEvents> implements PathDirecto
       this.#paths.set(name, path);
     }
     if (!path) return { status: 404, reason: `path ${name} is not configured` };
-    if (path.conf.source !== 'publisher')
+    if (path.conf.source !== 'publisher') {
       return { status: 400, reason: `path ${name} takes its stream from ${path.conf.source}` };
+    }
+    return this.#publishOn(path, sdp, publisherId);
+  }
+
+  /** Makes `sdp`'s stream the path's stream (from a publisher or a pulled source). */
+  #publishOn(path: RelayPath, sdp: string, publisherId: string): Stream | Refusal {
+    const name = path.conf.name;
     if (path.stream)
       return { status: 400, reason: `someone is already publishing to path ${name}` };
     const stream = new Stream(sdp);
@@ -240,6 +284,11 @@ export class PathManager extends EventEmitter<PathEvents> implements PathDirecto
   }
 
   async #close(path: RelayPath): Promise<void> {
+    path.removed = true;
+    clearTimeout(path.retryTimer);
+    const puller = path.puller;
+    path.puller = null;
+    puller?.close('the path was removed');
     for (const waiter of path.waiters) waiter(null);
     path.waiters.clear();
     await this.#stopCommand(path);
