@@ -19,8 +19,12 @@ export interface StreamTrack {
 export interface StreamReader {
   /** Identifies the reader in the API (its RTSP session). */
   readonly id: string;
-  /** Delivers one RTP (or RTCP) packet of a track; the buffer must not be changed. */
-  deliver(track: number, rtcp: boolean, packet: Buffer): void;
+  /**
+   * Delivers one RTP (or RTCP) packet of a track; the buffer must not be changed.
+   * Returns whether the packet was sent (false: not set up for the track, not playing,
+   * or dropped for being too slow).
+   */
+  deliver(track: number, rtcp: boolean, packet: Buffer): boolean;
   /** The stream ended (publisher gone); the reader should close. */
   close(reason: string): void;
 }
@@ -28,6 +32,10 @@ export interface StreamReader {
 export interface StreamStats {
   bytesReceived: number;
   bytesSent: number;
+  /** RTP and RTCP packets from the publisher. */
+  packetsReceived: number;
+  /** RTP and RTCP packets handed to readers (GOP cache replays included). */
+  packetsSent: number;
   readers: number;
   /** Readers dropped because they could not keep up. */
   readersDropped: number;
@@ -48,6 +56,8 @@ export class Stream {
   #gopValid = false;
   #bytesReceived = 0;
   #bytesSent = 0;
+  #packetsReceived = 0;
+  #packetsSent = 0;
   #readersDropped = 0;
   #closed = false;
   #keyframeSeen!: () => void;
@@ -99,6 +109,8 @@ export class Stream {
     return {
       bytesReceived: this.#bytesReceived,
       bytesSent: this.#bytesSent,
+      packetsReceived: this.#packetsReceived,
+      packetsSent: this.#packetsSent,
       readers: this.#readers.size,
       readersDropped: this.#readersDropped,
     };
@@ -108,11 +120,11 @@ export class Stream {
   write(track: number, rtcp: boolean, packet: Buffer): void {
     if (this.#closed) return;
     this.#bytesReceived += packet.length;
+    this.#packetsReceived += 1;
     if (!rtcp && this.tracks[track]?.isH264) this.#cache(track, packet);
     else if (!rtcp && this.#gopValid) this.#push(track, packet);
     for (const reader of this.#readers) {
-      reader.deliver(track, rtcp, packet);
-      this.#bytesSent += packet.length;
+      if (reader.deliver(track, rtcp, packet)) this.#countSent(packet);
     }
   }
 
@@ -124,11 +136,15 @@ export class Stream {
     }
     if (options.fastStart && this.#gopValid) {
       for (const { track, packet } of this.#gop) {
-        reader.deliver(track, false, packet);
-        this.#bytesSent += packet.length;
+        if (reader.deliver(track, false, packet)) this.#countSent(packet);
       }
     }
     this.#readers.add(reader);
+  }
+
+  #countSent(packet: Buffer): void {
+    this.#bytesSent += packet.length;
+    this.#packetsSent += 1;
   }
 
   removeReader(reader: StreamReader, dropped = false): void {

@@ -82,10 +82,10 @@ export class RtspConnection implements StreamReader {
   }
 
   // StreamReader: packets from the stream this connection plays.
-  deliver(track: number, rtcp: boolean, packet: Buffer): void {
-    if (this.#state.kind !== 'reading' || !this.#state.playing) return;
+  deliver(track: number, rtcp: boolean, packet: Buffer): boolean {
+    if (this.#state.kind !== 'reading' || !this.#state.playing) return false;
     const channel = this.#state.channels.get(track);
-    if (channel === undefined) return;
+    if (channel === undefined) return false;
     const socket = this.#socket as Duplex & { writableLength: number };
     if (socket.writableLength > this.#options.maxReaderBufferBytes) {
       this.#options.log?.(
@@ -95,13 +95,14 @@ export class RtspConnection implements StreamReader {
       );
       this.#state.stream.removeReader(this, true);
       socket.destroy();
-      return;
+      return false;
     }
     // Header and packet go out as two writes of the same buffers: the packet is not copied.
     socket.cork();
     socket.write(interleavedHeader(channel + (rtcp ? 1 : 0), packet.length));
     socket.write(packet);
     process.nextTick(() => socket.uncork());
+    return true;
   }
 
   close(reason: string): void {

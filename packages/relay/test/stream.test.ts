@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Stream, type StreamReader } from '../src/stream.js';
+
+const SDP =
+  'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=No Name\r\nt=0 0\r\n' +
+  'm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:streamid=0\r\n';
+
+/** An RTP packet carrying one H.264 NAL unit of the given type. */
+function rtp(nalType: number, timestamp: number, size = 100): Buffer {
+  const packet = Buffer.alloc(size);
+  packet[0] = 0x80;
+  packet[1] = 96;
+  packet.writeUInt32BE(timestamp, 4);
+  packet[12] = nalType;
+  return packet;
+}
+
+/** A reader that accepts packets while `accepting` is true, as RtspConnection.deliver does. */
+class Reader implements StreamReader {
+  readonly id: string;
+  accepting = true;
+  received = 0;
+  constructor(id: string) {
+    this.id = id;
+  }
+  deliver(): boolean {
+    if (this.accepting) this.received += 1;
+    return this.accepting;
+  }
+  close(): void {}
+}
+
+describe('Stream accounting', () => {
+  it('counts packets and bytes in, and out only for packets a reader actually sent', () => {
+    const stream = new Stream(SDP);
+    const a = new Reader('a');
+    const b = new Reader('b');
+    stream.addReader(a, { fastStart: true });
+    stream.addReader(b, { fastStart: true });
+    stream.write(0, false, rtp(5, 1000));
+    b.accepting = false; // not playing, or dropped as too slow
+    stream.write(0, false, rtp(1, 4000));
+    stream.write(0, true, Buffer.alloc(28));
+    const stats = stream.stats();
+    assert.equal(stats.packetsReceived, 3);
+    assert.equal(stats.bytesReceived, 228);
+    assert.equal(stats.packetsSent, 4);
+    assert.equal(stats.bytesSent, 100 + 100 + 100 + 28);
+    assert.equal(a.received, 3);
+    assert.equal(b.received, 1);
+  });
+
+  it('replays the GOP since the last IDR to a new reader, and counts it as sent', () => {
+    const stream = new Stream(SDP);
+    stream.write(0, false, rtp(1, 1000)); // before any keyframe: not cached
+    stream.write(0, false, rtp(5, 4000));
+    stream.write(0, false, rtp(1, 7000));
+    const late = new Reader('late');
+    stream.addReader(late, { fastStart: true });
+    assert.equal(late.received, 2);
+    assert.equal(stream.stats().packetsSent, 2);
+  });
+});
