@@ -50,7 +50,7 @@ export interface VerifyCost {
 }
 
 /**
- * Times each verification one call at a time. run.ts calls it before starting the
+ * Times each verification one call at a time. rpc-bench.ts calls it before starting the
  * server, so no other part of the benchmark competes with it (other processes on the
  * machine may: their CPU is reported). Every result is checked, so a wrong setup fails
  * here instead of timing the rejection path.

@@ -1,7 +1,7 @@
 /**
- * Runs one workload in a fresh child process (bench/dist/load.js, or auth-load.js) and
- * returns the result it prints. A fresh process per workload keeps runs independent: no
- * connections, timers or heap carried over from the previous one.
+ * Runs one workload in a fresh child process (bench/dist/load.js, auth-load.js or
+ * relay-load.js) and returns the result it prints. A fresh process per workload keeps
+ * runs independent: no connections, timers or heap carried over from the previous one.
  */
 import { spawn } from 'node:child_process';
 import { Tail, terminate, track } from './children.js';
@@ -12,6 +12,7 @@ import {
   type LoadParams,
   type LoadResult,
 } from './protocol.js';
+import { relayLoadBudgetMs, type RelayLoadParams, type RelayLoadResult } from './relay-protocol.js';
 
 /**
  * Beyond the workload's own timeline: process start, connecting, authenticating,
@@ -41,6 +42,14 @@ export function runAuthLoad(
     what: 'authenticate benchmark',
     budgetMs,
     env,
+  });
+}
+
+export function runRelayLoad(script: string, params: RelayLoadParams): Promise<RelayLoadResult> {
+  return runChild<RelayLoadResult>(script, params, {
+    what: `relay readers (${params.paths.length} paths x ${params.readersPerPath})`,
+    budgetMs: relayLoadBudgetMs(params) + SLACK_MS,
+    env: {},
   });
 }
 

@@ -1,11 +1,21 @@
 /**
  * Turns the measured runs into the printed report and the verdict on the targets.
- * Pure functions of the data written to .bench/ws-rpc.json, so the two never disagree.
+ * Pure functions of the data written to .bench/rpc.json, so the two never disagree.
  */
 import type { VerifyCost } from './auth.js';
 import type { MemorySample } from './proc.js';
 import type { AuthWireCall, AuthWireResult, ClientKind, LoadResult } from './protocol.js';
 import type { MicroSummary } from './stats.js';
+import {
+  fmtInt,
+  fmtMb,
+  fmtMs,
+  fmtMs3,
+  fmtPercent,
+  fmtUs,
+  formatColumns,
+  DISTURBED_CPU_PERCENT,
+} from './format.js';
 
 export interface RunRecord {
   result: LoadResult;
@@ -138,34 +148,11 @@ function formatTable(runs: readonly RunRecord[]): string {
   return formatColumns(header, rows, 1);
 }
 
-/** A plain-text table; column `leftColumn` is left-aligned, the numbers right-aligned. */
-function formatColumns(header: string[], rows: string[][], leftColumn: number): string {
-  const widths = header.map((h, i) =>
-    Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)),
-  );
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, i) =>
-        i === leftColumn ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0),
-      )
-      .join('  ');
-  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
-  return [line(header), rule, ...rows.map(line)].join('\n');
-}
-
 const WIRE_CALL_LABELS: Record<AuthWireCall, string> = {
   ping: 'ping (baseline)',
   authenticate_jwt: 'authenticate, JWT',
   authenticate_api_key: 'authenticate, API key',
 };
-
-function fmtUs(us: number): string {
-  return us < 100 ? us.toFixed(2) : us.toFixed(1);
-}
-
-function fmtPercent(percent: number | null): string {
-  return percent === null ? 'n/a' : percent.toFixed(0);
-}
 
 function verifyRow(label: string, s: MicroSummary): string[] {
   return [label, fmtUs(s.meanUs), fmtUs(s.p50Us), fmtUs(s.p99Us), fmtUs(s.maxUs)];
@@ -275,26 +262,6 @@ function formatOpenLoopNotes(runs: readonly RunRecord[]): string[] {
       );
     });
 }
-
-function fmtMb(mb: number | null): string {
-  return mb === null ? 'n/a' : mb.toFixed(1);
-}
-
-function fmtInt(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
-}
-
-function fmtMs(ms: number): string {
-  return ms < 10 ? ms.toFixed(2) : ms.toFixed(1);
-}
-
-/** For sub-millisecond round trips, where 0.01 ms steps would hide the differences. */
-function fmtMs3(ms: number): string {
-  return ms < 1 ? ms.toFixed(3) : fmtMs(ms);
-}
-
-/** Above this, other processes took a noticeable share of a 2-core machine. */
-const DISTURBED_CPU_PERCENT = 15;
 
 /** Warnings for runs that shared the machine with other work; their numbers are too low. */
 function formatDisturbances(runs: readonly RunRecord[]): string[] {

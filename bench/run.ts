@@ -1,306 +1,105 @@
 /**
- * `npm run bench`: WebSocket JSON-RPC throughput and latency of the real server.
+ * `npm run bench [section...]`: the performance figures of the service, by section.
  *
- * Starts the server as a child process, then for each client count runs a load
- * generator in another child process (so neither shares an event loop with the other
- * or with this orchestrator), samples the server's memory, and reports:
- *   - closed loop at C = 1, 10, 100: one request in flight per client, ping and
- *     get_server_info alternately; measures capacity;
- *   - open loop at C = 100 paced at BENCH_RATE: measures latency at a fixed load, which
- *     the closed loop cannot (at saturation its latency is just C / throughput);
- *   - authenticate: what verifying a JWT and an API key costs in-process (here, before
- *     the server starts), and what one `authenticate` call costs over the wire against
- *     a ping baseline (auth-load.js, one connection, one call in flight).
- * The server requires authentication: each run makes a random JWT secret and an API key
- * for it, and every connection authenticates once with an admin JWT before its warm-up.
- * The per-connection rate limit is set far above any rate reached, so that the numbers
- * are the RPC path's, not the limiter's.
- * Writes everything to .bench/ws-rpc.json. Exits 0 when the benchmark ran, whether or
- * not the targets were met; non-zero only when it could not run.
+ *   rpc    WebSocket JSON-RPC throughput and latency, and what authenticating costs
+ *   relay  the embedded RTSP relay's fan-out
  *
- * Environment: BENCH_SECONDS (window per run, default 5), BENCH_RATE (open-loop total
- * rate, default 15000), BENCH_REPEATS (paced runs, judged on their median p99, default 3),
- * BENCH_CLIENT (sdk | raw, default sdk).
+ * With no names, every section runs, one after the other (never at the same time: each
+ * measures CPU, and two would disturb each other). Each writes .bench/<section>.json and
+ * prints its report. Exits 0 when every section ran, whether or not its targets were
+ * met; 1 when one could not run (the others still run and are written); 2 on bad usage.
+ * Each section's settings come from the environment: see its file (rpc-bench.ts,
+ * relay-bench.ts).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CameraServiceClient } from '@camera-service/sdk';
-import { makeCredentials, measureVerifyCost, type BenchCredentials } from './auth.js';
 import { killTracked } from './children.js';
-import { runAuthLoad, runLoad } from './load-process.js';
-import { readMemory, watchMemory, type MemorySample } from './proc.js';
-import {
-  API_KEY_ENV,
-  AUTH_LOAD_BUDGET_MS,
-  AUTH_TOKEN_ENV,
-  type AuthWireParams,
-  type ClientKind,
-  type LoadMode,
-  type LoadParams,
-} from './protocol.js';
-import {
-  TARGET_CLIENTS,
-  evaluateTargets,
-  formatReport,
-  type AuthReport,
-  type BenchReport,
-  type RunRecord,
-} from './report.js';
-import { startServer, type ServerHandle } from './server-process.js';
+import { relaySection } from './relay-bench.js';
+import { rpcSection } from './rpc-bench.js';
+import { UsageError, type Section } from './section.js';
 
 /** bench/dist/run.js → the repository root. */
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = resolve(HERE, '..', '..');
-const LOAD_SCRIPT = join(HERE, 'load.js');
-const AUTH_LOAD_SCRIPT = join(HERE, 'auth-load.js');
-const OUTPUT = join(REPO_ROOT, '.bench', 'ws-rpc.json');
+const OUTPUT_DIR = join(REPO_ROOT, '.bench');
 
-const CLOSED_LOOP_CLIENTS = [1, 10, TARGET_CLIENTS];
-const WARMUP_MS = 1000;
-/** How long replies may trail the window before they count as lost. */
-const DRAIN_MS = 5000;
-/** Room for C=100 plus the metrics connection, and whatever a slow close leaves behind. */
-const MAX_CONNECTIONS = 200;
-/**
- * Every connection comes from 127.0.0.1, so the per-address cap (default 20) would
- * refuse most of C=100; set above MAX_CONNECTIONS, the total is the only cap.
- */
-const MAX_CONNECTIONS_PER_IP = 300;
-/**
- * The per-connection token bucket (default 100/s, bursts of 200) would throttle every
- * closed-loop client; this is far above what one connection can send, so the bench
- * measures the RPC path with its (cheap) limiter check, never a refusal.
- */
-const RATE_LIMIT = { requestsPerSecond: 10_000_000, burst: 10_000_000 };
-/** In-process verifications of each credential, and the unmeasured ones before them. */
-const VERIFY_CALLS = 20_000;
-const VERIFY_WARMUP = 2_000;
-/** Over-the-wire calls per phase (ping, JWT, API key), and the warm-up before each. */
-const WIRE_AUTH_CALLS = 5_000;
-const WIRE_AUTH_WARMUP = 500;
-const WIRE_CALL_TIMEOUT_MS = 5000;
-const SERVER_START_TIMEOUT_MS = 15_000;
-const MEMORY_SAMPLE_MS = 200;
+const SECTIONS: readonly Section[] = [rpcSection, relaySection];
 
-interface Settings {
-  seconds: number;
-  rate: number;
-  repeats: number;
-  client: ClientKind;
+function usage(): string {
+  const width = Math.max(...SECTIONS.map((s) => s.name.length));
+  return [
+    'usage: npm run bench [-- section...]',
+    '',
+    'sections (all when none is named):',
+    ...SECTIONS.map((s) => `  ${s.name.padEnd(width)}  ${s.summary}`),
+  ].join('\n');
 }
 
-function readSettings(env: NodeJS.ProcessEnv): Settings {
-  const positive = (name: string, fallback: number, max: number): number => {
-    const text = env[name];
-    if (text === undefined || text === '') return fallback;
-    const value = Number(text);
-    if (!Number.isFinite(value) || value <= 0 || value > max) {
-      throw new UsageError(`${name}=${text}: expected a number above 0 and at most ${max}`);
-    }
-    return value;
-  };
-  const client = env.BENCH_CLIENT ?? 'sdk';
-  if (client !== 'sdk' && client !== 'raw') {
-    throw new UsageError(`BENCH_CLIENT=${client}: expected sdk or raw`);
-  }
-  return {
-    seconds: positive('BENCH_SECONDS', 5, 600),
-    rate: positive('BENCH_RATE', 15_000, 1_000_000),
-    repeats: Math.round(positive('BENCH_REPEATS', 3, 20)),
-    client,
-  };
-}
-
-class UsageError extends Error {}
-
-async function measure(
-  server: ServerHandle,
-  settings: Settings,
-  authToken: string,
-  mode: LoadMode,
-  clients: number,
-): Promise<RunRecord> {
-  const params: LoadParams = {
-    url: server.wsUrl,
-    clients,
-    mode,
-    client: settings.client,
-    warmupMs: WARMUP_MS,
-    durationMs: settings.seconds * 1000,
-    rate: mode === 'open' ? settings.rate : 0,
-    drainMs: DRAIN_MS,
-    serverPid: server.pid,
-  };
-  const label =
-    mode === 'open'
-      ? `open loop, C=${clients}, ${settings.rate} req/s`
-      : `closed loop, C=${clients}`;
-  process.stderr.write(
-    `[bench] ${label} (${WARMUP_MS / 1000} s warm-up + ${settings.seconds} s)\n`,
-  );
-  const memory = watchMemory(server.pid, MEMORY_SAMPLE_MS);
-  let peakRssMb: number | null = null;
-  const result = await runLoad(LOAD_SCRIPT, params, authToken).finally(() => {
-    peakRssMb = memory.stop();
+function chooseSections(args: readonly string[]): Section[] {
+  if (args.length === 0) return [...SECTIONS];
+  return args.map((name) => {
+    const section = SECTIONS.find((s) => s.name === name);
+    if (!section) throw new UsageError(`unknown section "${name}"\n${usage()}`);
+    return section;
   });
-  const after = readMemory(server.pid);
-  return {
-    result,
-    serverMemory: {
-      peakRssMb,
-      rssAfterMb: after?.rssMb ?? null,
-      hwmAfterMb: after?.hwmMb ?? null,
-    },
-  };
 }
 
-/** What one authenticate costs over the wire, from a fresh process like the load runs. */
-async function measureWireAuth(
-  server: ServerHandle,
-  settings: Settings,
-  credentials: BenchCredentials,
-): Promise<AuthReport['wire']> {
-  const params: AuthWireParams = {
-    url: server.wsUrl,
-    client: settings.client,
-    calls: WIRE_AUTH_CALLS,
-    warmupCalls: WIRE_AUTH_WARMUP,
-    callTimeoutMs: WIRE_CALL_TIMEOUT_MS,
-    serverPid: server.pid,
-  };
-  process.stderr.write(
-    `[bench] authenticate over the wire: ping, JWT, API key, ${WIRE_AUTH_CALLS} calls each\n`,
-  );
-  const env = { [AUTH_TOKEN_ENV]: credentials.adminJwt, [API_KEY_ENV]: credentials.apiKey };
-  // The child gives up at its own budget; this allows it time to start and say so.
-  const result = await runAuthLoad(AUTH_LOAD_SCRIPT, params, env, AUTH_LOAD_BUDGET_MS + 10_000);
-  return { ...result, calls: WIRE_AUTH_CALLS, warmupCalls: WIRE_AUTH_WARMUP };
-}
-
-/** The server's own view, through the SDK as a user would see it (get_metrics needs admin). */
-async function serverMetrics(url: string, authToken: string) {
-  const client = new CameraServiceClient({
-    url,
-    connectTimeoutMs: 5000,
-    requestTimeoutMs: 5000,
-    authToken,
-  });
-  await client.connect();
-  try {
-    return await client.getMetrics();
-  } finally {
-    // The reply is what matters; a close handshake that stalls must not hold the run.
-    await Promise.race([client.close(), new Promise((resolve) => setTimeout(resolve, 1000))]);
+async function main(args: readonly string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`${usage()}\n`);
+    return 0;
   }
-}
-
-async function main(): Promise<number> {
-  const settings = readSettings(process.env);
-  const bin = join(REPO_ROOT, 'packages', 'server', 'dist', 'src', 'bin.js');
-  const missing = [bin, LOAD_SCRIPT, AUTH_LOAD_SCRIPT].filter((path) => !existsSync(path));
-  if (missing.length > 0) {
-    throw new UsageError(`${missing.join(' and ')} missing: build first (npx tsc -b)`);
-  }
-  const scratchDir = mkdtempSync(join(tmpdir(), 'camera-service-bench-'));
-  const cleanUp = () => {
-    killTracked();
-    rmSync(scratchDir, { recursive: true, force: true });
-  };
+  const sections = chooseSections(args);
+  const scratchRoot = mkdtempSync(join(tmpdir(), 'camera-service-bench-'));
   for (const [signal, number] of [
     ['SIGINT', 2],
     ['SIGTERM', 15],
   ] as const) {
     process.once(signal, () => {
-      process.stderr.write(`[bench] ${signal}: stopping the server and the load generator\n`);
-      cleanUp();
+      process.stderr.write(`[bench] ${signal}: stopping every process the bench started\n`);
+      killTracked();
+      rmSync(scratchRoot, { recursive: true, force: true });
       process.exit(128 + number);
     });
   }
-
-  let server: ServerHandle | undefined;
-  const runs: RunRecord[] = [];
-  let metrics: Awaited<ReturnType<typeof serverMetrics>>;
-  let finalMemory: MemorySample | null;
-  let auth: AuthReport;
+  const failed: string[] = [];
   try {
-    // Written before the server starts, so its first load of the keys file has the key.
-    const credentials = await makeCredentials(join(scratchDir, 'api-keys.json'));
-    process.stderr.write(
-      `[bench] authenticate in-process: ${VERIFY_CALLS} verifications of each credential\n`,
-    );
-    // Before the server starts, so that nothing else of the benchmark competes with it.
-    const verify = await measureVerifyCost(credentials, VERIFY_CALLS, VERIFY_WARMUP);
-    server = await startServer({
-      repoRoot: REPO_ROOT,
-      scratchDir,
-      maxConnections: MAX_CONNECTIONS,
-      maxConnectionsPerIp: MAX_CONNECTIONS_PER_IP,
-      startTimeoutMs: SERVER_START_TIMEOUT_MS,
-      jwtSecret: credentials.jwtSecret,
-      apiKeysFile: credentials.apiKeysFile,
-      rateLimit: RATE_LIMIT,
-    });
-    process.stderr.write(`[bench] server pid ${server.pid} at ${server.wsUrl}\n`);
-    const token = credentials.adminJwt;
-    for (const clients of CLOSED_LOOP_CLIENTS) {
-      runs.push(await measure(server, settings, token, 'closed', clients));
+    for (const section of sections) {
+      process.stderr.write(`[bench] section ${section.name}\n`);
+      const scratchDir = join(scratchRoot, section.name);
+      mkdirSync(scratchDir);
+      let result;
+      try {
+        result = await section.run({
+          repoRoot: REPO_ROOT,
+          distDir: HERE,
+          scratchDir,
+          env: process.env,
+        });
+      } catch (error) {
+        if (error instanceof UsageError) throw error;
+        const message = error instanceof Error ? error.message : String(error);
+        failed.push(`${section.name}: ${message}`);
+        continue;
+      } finally {
+        killTracked();
+      }
+      const output = join(OUTPUT_DIR, `${section.name}.json`);
+      mkdirSync(OUTPUT_DIR, { recursive: true });
+      writeFileSync(output, `${JSON.stringify(result.report, null, 2)}\n`);
+      process.stdout.write(`\n${result.text}Full results: ${output}\n`);
+      if (result.error !== null) failed.push(`${section.name}: ${result.error}`);
     }
-    // The paced run is repeated: one run's p99 swings with a single GC pause on either
-    // side, so the target is judged on the median of the repeats.
-    for (let i = 0; i < settings.repeats; i += 1) {
-      runs.push(await measure(server, settings, token, 'open', TARGET_CLIENTS));
-    }
-    // Last, so the throughput runs keep the order (and server state) they always had.
-    const wire = await measureWireAuth(server, settings, credentials);
-    auth = {
-      rateLimit: RATE_LIMIT,
-      maxConnectionsPerIp: MAX_CONNECTIONS_PER_IP,
-      verify,
-      wire,
-    };
-    metrics = await serverMetrics(server.wsUrl, token);
-    finalMemory = readMemory(server.pid);
   } finally {
-    await server?.stop();
-    cleanUp();
+    rmSync(scratchRoot, { recursive: true, force: true });
   }
-
-  const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
-  const report: BenchReport = {
-    generatedAt: new Date().toISOString(),
-    machine: {
-      cores: availableParallelism(),
-      cpuModel,
-      node: process.version,
-      platform: process.platform,
-    },
-    settings: {
-      ...settings,
-      warmupSeconds: WARMUP_MS / 1000,
-      drainSeconds: DRAIN_MS / 1000,
-      memorySampleMs: MEMORY_SAMPLE_MS,
-    },
-    server: {
-      wsUrl: server.wsUrl,
-      healthUrl: server.healthUrl,
-      finalMemory,
-      metrics,
-      problems: server.problems,
-      problemCount: server.problemCount,
-    },
-    runs,
-    targets: evaluateTargets(runs),
-    auth,
-  };
-  mkdirSync(dirname(OUTPUT), { recursive: true });
-  writeFileSync(OUTPUT, `${JSON.stringify(report, null, 2)}\n`);
-  process.stdout.write(`${formatReport(report)}\nFull results: ${OUTPUT}\n`);
-  return 0;
+  for (const failure of failed) process.stderr.write(`[bench] could not run ${failure}\n`);
+  return failed.length > 0 ? 1 : 0;
 }
 
-main().then(
+main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     killTracked();
