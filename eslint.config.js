@@ -12,6 +12,7 @@ export default tseslint.config(
       'data/**',
       '.bench/**',
       'packages/sdk/src/generated/**',
+      'packages/server/src/media/mediamtx-api.gen.ts',
     ],
   },
   js.configs.recommended,

@@ -3,19 +3,21 @@
  *
  *   rpc    WebSocket JSON-RPC throughput and latency, and what authenticating costs
  *   relay  the embedded RTSP relay's fan-out
+ *   media  the media plane: camera path create latency, path creation to stream ready
  *
  * With no names, every section runs, one after the other (never at the same time: each
  * measures CPU, and two would disturb each other). Each writes .bench/<section>.json and
  * prints its report. Exits 0 when every section ran, whether or not its targets were
  * met; 1 when one could not run (the others still run and are written); 2 on bad usage.
  * Each section's settings come from the environment: see its file (rpc-bench.ts,
- * relay-bench.ts).
+ * relay-bench.ts, media-bench.ts).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { killTracked } from './children.js';
+import { mediaSection } from './media-bench.js';
 import { relaySection } from './relay-bench.js';
 import { rpcSection } from './rpc-bench.js';
 import { UsageError, type Section } from './section.js';
@@ -25,7 +27,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = resolve(HERE, '..', '..');
 const OUTPUT_DIR = join(REPO_ROOT, '.bench');
 
-const SECTIONS: readonly Section[] = [rpcSection, relaySection];
+const SECTIONS: readonly Section[] = [rpcSection, relaySection, mediaSection];
 
 function usage(): string {
   const width = Math.max(...SECTIONS.map((s) => s.name.length));

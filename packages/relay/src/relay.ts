@@ -2,7 +2,6 @@
  * The embedded media server in one object: RTSP relay, configured paths and the control
  * API, started and stopped in-process (the camera service's embedded mode).
  */
-import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { apiHandler } from './api.js';
@@ -11,8 +10,10 @@ import { PATH_DEFAULTS, PathManager, type PathConf } from './paths.js';
 import { RtspServer } from './rtsp/server.js';
 
 export interface RelayOptions {
-  /** Address for RTSP and the API (default 127.0.0.1). */
+  /** Address for RTSP and HLS (default 127.0.0.1). */
   host?: string;
+  /** Address for the control API (default: `host`); the camera service keeps it on loopback. */
+  apiHost?: string;
   /** 0 picks a free port. */
   rtspPort: number;
   apiPort: number;
@@ -78,16 +79,20 @@ export class Relay {
     for (const path of this.#options.paths ?? [])
       await this.paths.set({ ...PATH_DEFAULTS, ...path });
     this.#ports.rtsp = (await this.#rtsp.start()).port;
-    this.#api.listen(this.#options.apiPort, this.#options.host ?? '127.0.0.1');
-    await new Promise<void>((resolve, reject) => {
-      this.#api.once('listening', resolve);
-      this.#api.once('error', reject);
-    });
-    this.#ports.api = (this.#api.address() as AddressInfo).port;
-    if (this.#hlsServer) {
-      this.#hlsServer.listen(this.#options.hlsPort ?? 0, this.#options.host ?? '127.0.0.1');
-      await once(this.#hlsServer, 'listening');
-      this.#ports.hls = (this.#hlsServer.address() as AddressInfo).port;
+    try {
+      const host = this.#options.host ?? '127.0.0.1';
+      this.#ports.api = await listenOn(
+        this.#api,
+        this.#options.apiPort,
+        this.#options.apiHost ?? host,
+      );
+      if (this.#hlsServer) {
+        this.#ports.hls = await listenOn(this.#hlsServer, this.#options.hlsPort ?? 0, host);
+      }
+    } catch (error) {
+      // Whatever did start is stopped: a failed start leaves no port taken.
+      await this.stop();
+      throw error;
     }
     return {
       rtspPort: this.#ports.rtsp,
@@ -97,19 +102,31 @@ export class Relay {
   }
 
   async stop(): Promise<void> {
-    await this.hls?.close();
-    if (this.#hlsServer) {
-      const hlsServer = this.#hlsServer;
-      await new Promise<void>((resolve) => {
-        hlsServer.close(() => resolve());
-        hlsServer.closeAllConnections();
+    const close = (server: http.Server) =>
+      new Promise<void>((resolve) => {
+        if (!server.listening) {
+          resolve();
+          return;
+        }
+        server.close(() => resolve());
+        server.closeAllConnections();
       });
-    }
+    await this.hls?.close();
+    if (this.#hlsServer) await close(this.#hlsServer);
     await this.paths.close();
     await this.#rtsp.stop();
-    await new Promise<void>((resolve) => {
-      this.#api.close(() => resolve());
-      this.#api.closeAllConnections();
-    });
+    await close(this.#api);
   }
+}
+
+/** Listens, and resolves with the port bound, or rejects (e.g. EADDRINUSE). */
+function listenOn(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => reject(error);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
 }

@@ -1,18 +1,27 @@
-/** Writes (or with --check, verifies) the SDK types and the API reference. */
+/** Writes (or with --check, verifies) the SDK types, the API reference and the MediaMTX API types. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { renderApiReference, renderSdkTypes } from './api-artifacts.js';
+import { MEDIAMTX_OPENAPI, renderMediaMtxTypes } from './mediamtx-types.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const targets = [
   { path: `${root}packages/sdk/src/generated/api.ts`, render: () => renderSdkTypes() },
   { path: `${root}docs/api-reference.md`, render: async () => renderApiReference() },
+  {
+    path: `${root}packages/server/src/media/mediamtx-api.gen.ts`,
+    render: () => renderMediaMtxTypes(),
+  },
 ];
 
 const check = process.argv.includes('--check');
 let stale = 0;
 for (const target of targets) {
   const text = await target.render();
+  if (text === null) {
+    console.warn(`${MEDIAMTX_OPENAPI} is absent: ${target.path} left as it is`);
+    continue;
+  }
   let current = '';
   try {
     current = readFileSync(target.path, 'utf8');

@@ -17,6 +17,7 @@ import {
 import type { Config, ConfigStore, ReloadResult } from './config/index.js';
 import { HealthRegistry, ServiceMetrics, healthHandler } from './health/index.js';
 import type { Logger } from './logging/index.js';
+import { MediaPlane, registerMediaMethods, type ResolvedMode } from './media/index.js';
 import { Dispatcher, MethodRegistry } from './rpc/index.js';
 import { registerSystemMethods } from './system/index.js';
 import {
@@ -38,6 +39,8 @@ export interface AppOptions {
   validateResults?: boolean;
   /** The clock (epoch ms) for token expiry, rate limits and throttling; tests move it. */
   now?: () => number;
+  /** Overrides the media server mode resolution (tests). */
+  mediaMode?: ResolvedMode;
 }
 
 export interface AppAddresses {
@@ -79,6 +82,7 @@ export class App {
   readonly jwt: JwtService;
   readonly apiKeys: ApiKeyStore;
   readonly authenticator: Authenticator;
+  readonly media: MediaPlane;
   readonly #access: AuthAccessControl;
   readonly #throttle: FailureThrottle;
   readonly #config: ConfigStore;
@@ -187,6 +191,16 @@ export class App {
       },
     });
 
+    // Throws a MediaModeError (exit 78) when the configured mode cannot run.
+    this.media = new MediaPlane({
+      config,
+      log: this.#log.child({ component: 'media' }),
+      health: this.health,
+      registry: this.metrics.registry,
+      ...(options.mediaMode && { mode: options.mediaMode }),
+    });
+    registerMediaMethods(this.methods, this.media);
+
     registerSystemMethods({
       identity: {
         name: 'MediaMTX Camera Service',
@@ -221,6 +235,8 @@ export class App {
   async start(): Promise<AppAddresses> {
     const config = this.#config.current;
     this.apiKeys.watch();
+    // The media server first: by the time clients connect, streams can be served.
+    await this.media.start();
     const api = await listen(this.#apiServer, config.server.port, config.server.host, 'API server');
     const health = await listen(
       this.#healthServer,
@@ -282,6 +298,7 @@ export class App {
     this.health.setReady(false, 'the service is stopping');
     const timeoutMs = this.#config.current.server.shutdown_timeout_seconds * 1000;
     await Promise.all([closeServer(this.#apiServer), this.ws.close(timeoutMs)]);
+    await this.media.stop();
     await closeServer(this.#healthServer);
     this.apiKeys.close();
     this.metrics.close();

@@ -6,5 +6,10 @@
 import { authContracts } from './auth/index.js';
 import type { MethodContract } from './rpc/index.js';
 import { systemContracts } from './system/index.js';
+import { mediaContracts } from './media/index.js';
 
-export const allContracts: readonly MethodContract[] = [...authContracts, ...systemContracts];
+export const allContracts: readonly MethodContract[] = [
+  ...authContracts,
+  ...systemContracts,
+  ...mediaContracts,
+];

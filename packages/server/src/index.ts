@@ -11,3 +11,13 @@ export type { ErrorKind } from './errors/index.js';
 export { VERSION, API_VERSION } from './version.js';
 export { ApiKeyStore, JwtService } from './auth/index.js';
 export type { ApiKeyInfo, MintOptions } from './auth/index.js';
+export {
+  MediaMtxClient,
+  MediaPlane,
+  PathManager,
+  StreamNotReadyError,
+  goDuration,
+  publishCommand,
+  waitReady,
+} from './media/index.js';
+export type { CameraSource, PathConf, PathStatus } from './media/index.js';

@@ -100,6 +100,17 @@ export interface GetMetricsResult {
   uptime_seconds: number;
 }
 
+/** Lists the media server's paths with their state: source, ready, readers and bytes sent. (role: viewer) */
+export interface GetStreamsParams {}
+
+export type GetStreamsResult = {
+  name: string;
+  source: string | null;
+  ready: boolean;
+  readers: number;
+  bytes_sent: number;
+}[];
+
 /** Every method: its params and result. */
 export interface Methods {
   authenticate: { params: AuthenticateParams; result: AuthenticateResult };
@@ -107,6 +118,7 @@ export interface Methods {
   get_server_info: { params: GetServerInfoParams; result: GetServerInfoResult };
   get_status: { params: GetStatusParams; result: GetStatusResult };
   get_metrics: { params: GetMetricsParams; result: GetMetricsResult };
+  get_streams: { params: GetStreamsParams; result: GetStreamsResult };
 }
 
 /** Every server notification: its params. */

@@ -101,11 +101,39 @@ const mediamtxSchema = z.strictObject({
     })
     .default('auto'),
   binary: nullablePath.default(null),
+  /** Where the service reaches the media server (its API and RTSP). */
   host: host.default('127.0.0.1'),
   api_port: port.default(9997),
   rtsp_port: port.default(8554),
   hls_port: port.default(8888),
   webrtc_port: port.default(8889),
+  /**
+   * managed and embedded: the address RTSP, HLS and WebRTC listen on for viewers. The
+   * control API always stays on loopback.
+   */
+  listen_host: host.default('0.0.0.0'),
+  /** managed: RTSP transports offered to readers (UDP uses ports 8000/8001). */
+  rtsp_transports: z
+    .array(z.enum(['udp', 'tcp'], { error: 'expected udp or tcp' }))
+    .min(1, { error: 'expected at least one of udp, tcp' })
+    .default(['udp', 'tcp']),
+  /** external: credentials for a MediaMTX whose API requires them. */
+  api_username: z.string().min(1).nullable().default(null),
+  api_password: z.string().nullable().default(null),
+  api_timeout_seconds: positiveSeconds('the media server API timeout').default(5),
+  /** managed: how long the binary may take to answer its API after a start. */
+  start_timeout_seconds: positiveSeconds('the media server start limit').default(15),
+  /** A camera path's runOnDemandStartTimeout and runOnDemandCloseAfter. */
+  on_demand_start_timeout_seconds: positiveSeconds('the on-demand start limit').default(10),
+  on_demand_close_after_seconds: positiveSeconds('the on-demand idle time').default(10),
+  health_check_interval_seconds: positiveSeconds('the media server check interval').default(5),
+  backoff_initial_seconds: positiveSeconds('the first retry delay').default(0.5),
+  backoff_max_seconds: positiveSeconds('the longest retry delay').default(30),
+  breaker_failure_threshold: positiveInt('failed checks that open the circuit breaker').default(3),
+  breaker_success_threshold: positiveInt(
+    'successful checks that close the circuit breaker',
+  ).default(2),
+  breaker_open_seconds: positiveSeconds('how long the circuit breaker stays open').default(10),
   codec: z
     .strictObject({
       video_profile: z
@@ -146,6 +174,10 @@ const mediamtxSchema = z.strictObject({
     .prefault({}),
 });
 
+const resolution = z
+  .string()
+  .regex(/^[1-9][0-9]{1,4}x[1-9][0-9]{1,4}$/, { error: 'expected a size such as "320x240"' });
+
 const cameraSchema = z.strictObject({
   device_dir: path.default('/dev'),
   sysfs_dir: path.default('/sys/class/video4linux'),
@@ -154,14 +186,28 @@ const cameraSchema = z.strictObject({
   probe_command: path.default('v4l2-ctl'),
   auto_start_streams: z.boolean({ error: 'expected true or false' }).default(true),
   max_cameras: positiveInt('the maximum number of cameras').default(16),
+  /** Seconds a probe (v4l2-ctl) may take; it is retried twice. */
+  probe_timeout_seconds: positiveSeconds('the probe limit').default(5),
+  /** The capture size and rate aimed for when a camera's are not overridden. */
+  default_size: resolution.default('640x480'),
+  default_fps: positiveInt('frames per second').default(30),
+  /** Capture settings per camera, matched by node (/dev/video0) or stable id (/dev/v4l/by-id/...). */
+  overrides: z
+    .array(
+      z.strictObject({
+        device: path,
+        format: z.string().min(1).optional(),
+        size: resolution.optional(),
+        fps: positiveInt('frames per second').optional(),
+      }),
+      { error: 'expected a list of {device, format?, size?, fps?}' },
+    )
+    .default([]),
 });
 
 const cameraId = z.string({ error: 'expected a camera id' }).regex(/^[A-Za-z0-9_-]{1,64}$/, {
   error: 'expected an id of 1 to 64 letters, digits, "_" or "-" (it names the stream path)',
 });
-const resolution = z
-  .string()
-  .regex(/^[1-9][0-9]{1,4}x[1-9][0-9]{1,4}$/, { error: 'expected a size such as "320x240"' });
 
 const declaredCameraSchema = z.union(
   [
@@ -171,6 +217,8 @@ const declaredCameraSchema = z.union(
       test_pattern: z.strictObject({
         size: resolution.default('320x240'),
         fps: positiveInt('frames per second').default(10),
+        /** Burn the wall-clock time into the picture (needs a font, as Debian's ffmpeg has). */
+        clock: z.boolean({ error: 'expected true or false' }).default(true),
       }),
     }),
     z.strictObject({

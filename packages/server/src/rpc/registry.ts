@@ -49,6 +49,11 @@ export interface Principal {
 export interface RpcSession {
   readonly id: string;
   readonly remoteAddress: string;
+  /**
+   * The host name the client used to reach the service (its Host header, without the
+   * port), for URLs the client can open; null when it sent none that is valid.
+   */
+  readonly host: string | null;
   /** Set by authentication; null before it (and after an expiry). */
   principal: Principal | null;
 }

@@ -67,6 +67,7 @@ export class Session implements RpcSession {
   constructor(
     readonly socket: WebSocket,
     readonly remoteAddress: string,
+    readonly host: string | null,
     log: Logger,
   ) {
     this.log = log.child({ session: this.id, remote: remoteAddress });
@@ -239,7 +240,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       ws.close(1013, 'connection limit reached, try again later');
       return;
     }
-    const session = new Session(ws, remote, this.#log);
+    const session = new Session(ws, remote, hostOf(req.headers.host), this.#log);
     this.#sessions.add(session);
     this.#perIp.set(remote, (this.#perIp.get(remote) ?? 0) + 1);
     session.log.info({ connections: this.#sessions.size }, 'client connected');
@@ -338,4 +339,16 @@ function rejectUpgrade(
     `HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
       `Content-Length: ${Buffer.byteLength(text)}\r\n${extra}\r\n${text}`,
   );
+}
+
+/**
+ * The host part of a Host header ("box.local:8002" → "box.local", "[fe80::1]:8002" →
+ * "fe80::1"), or null when it is absent or not a plain host name or address: it ends up
+ * in URLs given back to the client, so nothing else gets through.
+ */
+export function hostOf(header: string | undefined): string | null {
+  if (!header) return null;
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+))(?::[0-9]{1,5})?$/.exec(header.trim());
+  if (!match) return null;
+  return match[1] ?? match[2] ?? null;
 }

@@ -11,6 +11,7 @@ import { ErrorCodes } from '@camera-service/sdk';
 import { ERROR_CODES, allContracts } from '../../src/index.js';
 import { ROLES } from '../../src/rpc/index.js';
 import { renderApiReference, renderSdkTypes } from '../../scripts/api-artifacts.js';
+import { MEDIAMTX_OPENAPI, renderMediaMtxTypes } from '../../scripts/mediamtx-types.js';
 import { startApp } from '../helpers/app.js';
 
 const root = fileURLToPath(new URL('../../../../../', import.meta.url));
@@ -46,6 +47,15 @@ describe('API contract', () => {
 
   it('the API reference is generated from the contracts (run npm run gen:api)', () => {
     assert.equal(read('docs/api-reference.md'), renderApiReference());
+  });
+
+  it('the MediaMTX client types are generated from openapi.yaml (run npm run gen:api)', async (t) => {
+    const text = await renderMediaMtxTypes();
+    if (text === null) {
+      t.skip(`${MEDIAMTX_OPENAPI} is absent: the MediaMTX types cannot be checked`);
+      return;
+    }
+    assert.equal(read('packages/server/src/media/mediamtx-api.gen.ts'), text);
   });
 
   it("the SDK's error codes equal the server's table", () => {

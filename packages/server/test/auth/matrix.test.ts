@@ -17,6 +17,7 @@ const SAMPLE_PARAMS: Record<string, (credential: string) => Record<string, unkno
   get_server_info: () => ({}),
   get_status: () => ({}),
   get_metrics: () => ({}),
+  get_streams: () => ({}),
 };
 
 type CredentialKind =

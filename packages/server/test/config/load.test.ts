@@ -42,7 +42,7 @@ describe('configuration loading', () => {
     assert.equal(config.server.port, 9100);
     assert.equal(config.server.host, '0.0.0.0');
     assert.deepEqual(config.cameras, [
-      { id: 'test0', test_pattern: { size: '320x240', fps: 10 } },
+      { id: 'test0', test_pattern: { size: '320x240', fps: 10, clock: true } },
       { id: 'lobby', url: 'rtsp://10.0.0.2/stream' },
     ]);
   });
@@ -77,7 +77,9 @@ describe('configuration loading', () => {
     assert.equal(config.camera.auto_start_streams, false);
     assert.equal(config.server.public_host, 'cams.example.org');
     assert.equal(config.retention.max_size_gb, 50);
-    assert.deepEqual(config.cameras, [{ id: 'yard', test_pattern: { size: '640x480', fps: 5 } }]);
+    assert.deepEqual(config.cameras, [
+      { id: 'yard', test_pattern: { size: '640x480', fps: 5, clock: true } },
+    ]);
     assert.equal(envOverrides['server.port'], 'CAMERA_SERVICE_SERVER_PORT');
     assert.equal(
       envOverrides['auth.rate_limit.requests_per_second'],

@@ -25,12 +25,12 @@ describe('health server', () => {
   before(async () => {
     t = await startApp();
     t.app.health.register({
-      name: 'mediamtx',
+      name: 'gateway',
       critical: true,
       check: () =>
         mood === 'healthy'
           ? { status: 'healthy' }
-          : { status: mood, message: 'the media server does not answer on 127.0.0.1:9997' },
+          : { status: mood, message: 'the gateway does not answer on 127.0.0.1:9997' },
     });
     t.app.health.register({
       name: 'storage',
@@ -56,7 +56,13 @@ describe('health server', () => {
     const { status, body } = await get(`${t.healthUrl}/health/system`);
     assert.equal(status, 200);
     const components = body.components as Record<string, Json>;
-    assert.deepEqual(Object.keys(components).sort(), ['hangs', 'mediamtx', 'storage', 'websocket']);
+    assert.deepEqual(Object.keys(components).sort(), [
+      'gateway',
+      'hangs',
+      'mediamtx',
+      'storage',
+      'websocket',
+    ]);
     assert.equal(components.hangs?.status, 'unhealthy');
     assert.match(String(components.hangs?.message), /did not answer within/);
     assert.equal(
@@ -76,7 +82,7 @@ describe('health server', () => {
     const ready = await get(`${t.healthUrl}/health/ready`);
     assert.equal(ready.status, 503);
     assert.deepEqual(ready.body.reasons, [
-      'mediamtx: the media server does not answer on 127.0.0.1:9997',
+      'gateway: the gateway does not answer on 127.0.0.1:9997',
     ]);
     mood = 'healthy';
     assert.equal((await get(`${t.healthUrl}/health/ready`)).status, 200);
@@ -84,9 +90,9 @@ describe('health server', () => {
 
   it('serves one component by name', async () => {
     mood = 'degraded';
-    const { status, body } = await get(`${t.healthUrl}/health/mediamtx`);
+    const { status, body } = await get(`${t.healthUrl}/health/gateway`);
     assert.equal(status, 200);
-    assert.equal(body.component, 'mediamtx');
+    assert.equal(body.component, 'gateway');
     assert.equal(body.status, 'degraded');
     mood = 'healthy';
   });

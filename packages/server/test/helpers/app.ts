@@ -49,6 +49,14 @@ export function testConfig(dir: string, overrides: Overrides = {}): Config {
     auth: { api_keys_file: join(dir, 'api-keys.json'), jwt_secret: TEST_JWT_SECRET },
     storage: { recordings_dir: join(dir, 'recordings'), snapshots_dir: join(dir, 'snapshots') },
     logging: { level: 'debug', format: 'json' },
+    mediamtx: {
+      mode: 'embedded',
+      listen_host: '127.0.0.1',
+      api_port: 0,
+      rtsp_port: 0,
+      hls_port: 0,
+      webrtc_port: 0,
+    },
   };
   const merged: Record<string, unknown> = { ...base };
   for (const [section, value] of Object.entries(overrides)) {

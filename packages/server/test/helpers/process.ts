@@ -32,6 +32,14 @@ export function serviceEnv(dir: string, extra: Record<string, string> = {}): Nod
     CAMERA_SERVICE_STORAGE_SNAPSHOTS_DIR: `${dir}/snapshots`,
     CAMERA_SERVICE_AUTH_API_KEYS_FILE: `${dir}/api-keys.json`,
     CAMERA_SERVICE_AUTH_JWT_SECRET: TEST_JWT_SECRET,
+    // The embedded relay on free loopback ports: daemons run side by side, and a
+    // mediamtx on this machine's PATH must not turn a test into managed mode.
+    CAMERA_SERVICE_MEDIAMTX_MODE: 'embedded',
+    CAMERA_SERVICE_MEDIAMTX_LISTEN_HOST: '127.0.0.1',
+    CAMERA_SERVICE_MEDIAMTX_API_PORT: '0',
+    CAMERA_SERVICE_MEDIAMTX_RTSP_PORT: '0',
+    CAMERA_SERVICE_MEDIAMTX_HLS_PORT: '0',
+    CAMERA_SERVICE_MEDIAMTX_WEBRTC_PORT: '0',
     ...extra,
   };
 }

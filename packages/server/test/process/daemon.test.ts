@@ -44,6 +44,21 @@ describe('camera-service daemon', () => {
     assert.doesNotMatch(stderr, /at .*\.js:\d+/, 'no stack trace');
   });
 
+  it('refuses managed mode without a mediamtx binary, saying what to do, with exit status 78', async () => {
+    const dir = tempDir();
+    const service = spawnService(
+      [],
+      serviceEnv(dir, {
+        CAMERA_SERVICE_MEDIAMTX_MODE: 'managed',
+        CAMERA_SERVICE_MEDIAMTX_BINARY: `${dir}/no-such-mediamtx`,
+      }),
+    );
+    const { code } = await within(service.exited, 10_000, 'exit');
+    assert.equal(code, EXIT_CONFIG);
+    assert.match(service.stderr(), /The configuration of the media server is invalid/);
+    assert.match(service.stderr(), /mediamtx\.binary .*no-such-mediamtx/);
+  });
+
   it('applies environment overrides, logs the chosen ports and the variables used', async () => {
     const dir = tempDir();
     const service = await startService(

@@ -78,6 +78,7 @@ function setup(options: { role?: Role | null; maxBatch?: number } = {}) {
   const session: RpcSession = {
     id: 's1',
     remoteAddress: '127.0.0.1',
+    host: 'localhost',
     principal: role === null ? null : principalFor(role),
   };
   const send = async (message: unknown) => {

@@ -54,7 +54,7 @@ it('survives 5,000 mutated and random messages with well-formed answers', async 
     () => 'pong' as const,
   );
   const dispatcher = new Dispatcher({ registry, log: pino({ level: 'silent' }), maxBatch: 50 });
-  const session = { id: 'f', remoteAddress: '::1', principal: principalFor('viewer') };
+  const session = { id: 'f', remoteAddress: '::1', host: null, principal: principalFor('viewer') };
   const rand = prng(20261122);
   for (let i = 0; i < 5000; i += 1) {
     const message =

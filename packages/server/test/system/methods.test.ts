@@ -27,6 +27,7 @@ describe('service methods', () => {
       'get_metrics',
       'get_server_info',
       'get_status',
+      'get_streams',
       'ping',
     ]);
     assert.deepEqual(info.limits, {

@@ -1,0 +1,538 @@
+/**
+ * The media plane: which media server serves the streams (mode), starting and stopping
+ * it, and everything the rest of the service asks of it (paths, readiness, stream URLs,
+ * health). Whatever the mode, the service talks to it through one MediaMtxClient.
+ *
+ *   managed   the service runs the mediamtx binary with a configuration it writes
+ *   external  something else runs MediaMTX; the service only connects
+ *   embedded  packages/relay, in this process
+ *   auto      managed when a mediamtx binary is found, else embedded
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import net from 'node:net';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Relay } from '@camera-service/relay';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { ConfigError, type Config } from '../config/index.js';
+import type { HealthRegistry } from '../health/index.js';
+import type { Logger } from '../logging/index.js';
+import { findMediaMtxBinary } from './binary.js';
+import { CircuitBreaker, type BreakerState } from './breaker.js';
+import { MediaMtxClient, type CallOptions, type PathConf, type PathStatus } from './client.js';
+import { publishCommand, type CameraSource } from './command.js';
+import { mediamtxConfig, writeMediaMtxConfig } from './mediamtx-config.js';
+import { HealthMonitor, type RecoveryReason } from './monitor.js';
+import { PathManager, type ReapplyResult } from './paths.js';
+import { waitReady } from './readiness.js';
+import { ProcessSupervisor } from './supervisor.js';
+
+export type MediaMode = 'managed' | 'external' | 'embedded';
+
+export interface ResolvedMode {
+  mode: MediaMode;
+  requested: Config['mediamtx']['mode'];
+  /** Why this mode: logged at start and shown in get_status. */
+  reason: string;
+  binary: string | null;
+}
+
+/** The configured mode cannot run: a configuration error (the daemon exits 78). */
+export class MediaModeError extends ConfigError {
+  constructor(problem: string) {
+    super([problem], 'of the media server');
+    this.name = 'MediaModeError';
+  }
+}
+
+/** Picks the mode; `find` is the binary lookup (injected by tests). */
+export function resolveMode(
+  config: Config,
+  find: typeof findMediaMtxBinary = findMediaMtxBinary,
+): ResolvedMode {
+  const requested = config.mediamtx.mode;
+  if (requested === 'embedded' || requested === 'external') {
+    return { mode: requested, requested, reason: `mediamtx.mode is ${requested}`, binary: null };
+  }
+  let found;
+  try {
+    found = find(config.mediamtx.binary);
+  } catch (error) {
+    throw new MediaModeError((error as Error).message);
+  }
+  if (found) {
+    const where = found.how === 'configured' ? 'mediamtx.binary' : 'PATH';
+    return {
+      mode: 'managed',
+      requested,
+      reason:
+        requested === 'managed'
+          ? `mediamtx.mode is managed; running ${found.path} (from ${where})`
+          : `mediamtx.mode is auto and ${found.path} was found (from ${where})`,
+      binary: found.path,
+    };
+  }
+  if (requested === 'managed') {
+    throw new MediaModeError(
+      'mediamtx.mode is managed but no mediamtx binary was found: set mediamtx.binary to its path, put it on PATH, or use mode embedded or external.',
+    );
+  }
+  return {
+    mode: 'embedded',
+    requested,
+    reason:
+      'mediamtx.mode is auto and no mediamtx binary was found (mediamtx.binary unset, none on PATH): the embedded relay serves the streams',
+    binary: null,
+  };
+}
+
+export interface MediaPlaneOptions {
+  config: Config;
+  log: Logger;
+  health: HealthRegistry;
+  registry: Registry;
+  /** Overrides resolveMode (tests). */
+  mode?: ResolvedMode;
+}
+
+export interface StreamUrls {
+  rtsp: string;
+  /** null when the media server has no WebRTC (the embedded relay). */
+  webrtc: string | null;
+  hls: string;
+}
+
+export interface MediaPorts {
+  api: number;
+  rtsp: number;
+  hls: number;
+  webrtc: number | null;
+}
+
+/** The MediaMTX user the service authenticates as in managed mode. */
+const MANAGED_API_USER = 'camera-service';
+
+export class MediaPlane {
+  readonly mode: ResolvedMode;
+  readonly breaker: CircuitBreaker;
+  readonly #config: Config;
+  readonly #log: Logger;
+  readonly #health: HealthRegistry;
+  readonly #metrics: ReturnType<typeof createMetrics>;
+  #client: MediaMtxClient | null = null;
+  #paths: PathManager | null = null;
+  #monitor: HealthMonitor | null = null;
+  #relay: Relay | null = null;
+  #supervisor: ProcessSupervisor | null = null;
+  #ports: MediaPorts | null = null;
+  #recovering: Promise<void> | null = null;
+  readonly #recoveredListeners = new Set<(names: string[], reason: RecoveryReason) => void>();
+
+  constructor(options: MediaPlaneOptions) {
+    this.#config = options.config;
+    this.#log = options.log;
+    this.#health = options.health;
+    this.mode = options.mode ?? resolveMode(options.config);
+    this.#metrics = createMetrics(options.registry);
+    const m = options.config.mediamtx;
+    this.breaker = new CircuitBreaker({
+      failureThreshold: m.breaker_failure_threshold,
+      successThreshold: m.breaker_success_threshold,
+      openMs: m.breaker_open_seconds * 1000,
+      onChange: (from, to) => {
+        this.#log.warn({ from, to }, `media server circuit breaker ${to.replace('_', '-')}`);
+        this.#metrics.setBreaker(to);
+      },
+    });
+    this.#metrics.setBreaker('closed');
+  }
+
+  get client(): MediaMtxClient {
+    if (!this.#client) throw new Error('the media plane has not started');
+    return this.#client;
+  }
+
+  get paths(): PathManager {
+    if (!this.#paths) throw new Error('the media plane has not started');
+    return this.#paths;
+  }
+
+  get ports(): MediaPorts {
+    if (!this.#ports) throw new Error('the media plane has not started');
+    return this.#ports;
+  }
+
+  /** The in-process relay (embedded mode), for tests and the bench. */
+  get relay(): Relay | null {
+    return this.#relay;
+  }
+
+  /** The managed media server process (managed mode). */
+  get supervisor(): ProcessSupervisor | null {
+    return this.#supervisor;
+  }
+
+  get monitor(): HealthMonitor {
+    if (!this.#monitor) throw new Error('the media plane has not started');
+    return this.#monitor;
+  }
+
+  /** Called after paths were re-created following a media server restart or outage. */
+  onRecovered(listener: (names: string[], reason: RecoveryReason) => void): () => void {
+    this.#recoveredListeners.add(listener);
+    return () => this.#recoveredListeners.delete(listener);
+  }
+
+  async start(): Promise<MediaPorts> {
+    const m = this.#config.mediamtx;
+    this.#log.info(
+      { mode: this.mode.mode, requested: this.mode.requested, binary: this.mode.binary },
+      `media server mode ${this.mode.mode}: ${this.mode.reason}`,
+    );
+    const clientLog = this.#log.child({ component: 'mediamtx-client' });
+    const timeoutMs = m.api_timeout_seconds * 1000;
+    if (this.mode.mode === 'embedded') {
+      const relay = new Relay({
+        host: m.listen_host,
+        apiHost: '127.0.0.1',
+        rtspPort: m.rtsp_port,
+        apiPort: m.api_port,
+        hlsPort: m.hls_port,
+      });
+      const ports = await relay.start();
+      this.#relay = relay;
+      this.#ports = {
+        api: ports.apiPort,
+        rtsp: ports.rtspPort,
+        hls: ports.hlsPort ?? 0,
+        webrtc: null,
+      };
+      this.#client = new MediaMtxClient({
+        baseUrl: `http://127.0.0.1:${ports.apiPort}`,
+        log: clientLog,
+        timeoutMs,
+      });
+    } else if (this.mode.mode === 'managed') {
+      await this.#startManaged(clientLog, timeoutMs);
+    } else {
+      this.#ports = { api: m.api_port, rtsp: m.rtsp_port, hls: m.hls_port, webrtc: m.webrtc_port };
+      this.#client = new MediaMtxClient({
+        baseUrl: `http://${urlHost(m.host)}:${m.api_port}`,
+        log: clientLog,
+        timeoutMs,
+        ...(m.api_username !== null && {
+          username: m.api_username,
+          password: m.api_password ?? '',
+        }),
+      });
+    }
+    this.#paths = new PathManager({
+      client: this.#client!,
+      log: this.#log.child({ component: 'paths' }),
+    });
+    this.#monitor = new HealthMonitor({
+      client: this.#client!,
+      breaker: this.breaker,
+      log: this.#log.child({ component: 'mediamtx-monitor' }),
+      intervalMs: m.health_check_interval_seconds * 1000,
+      backoff: {
+        initialMs: m.backoff_initial_seconds * 1000,
+        maxMs: m.backoff_max_seconds * 1000,
+        jitter: 0.2,
+      },
+    });
+    this.#monitor.on('failed', () => this.#metrics.checkFailures.inc());
+    this.#monitor.on('checked', () => this.#metrics.up.set(this.#monitor?.reachable ? 1 : 0));
+    this.#monitor.on('recovered', (reason) => {
+      if (reason === 'restarted') this.#metrics.restarts.inc({ kind: 'detected' });
+      void this.#recover(reason);
+    });
+    this.#health.register({
+      name: 'mediamtx',
+      critical: true,
+      check: () => this.#healthReport(),
+    });
+    await this.#monitor.start();
+    return this.#ports!;
+  }
+
+  async stop(): Promise<void> {
+    this.#monitor?.stop();
+    await this.#recovering;
+    await this.#supervisor?.stop();
+    await this.#relay?.stop();
+    this.#client?.close();
+  }
+
+  /**
+   * The path configuration for a camera: its ffmpeg command on demand (V4L2 and test
+   * patterns), or a pulled `source` (network cameras).
+   */
+  cameraPathConf(name: string, source: CameraSource | { kind: 'url'; url: string }): PathConf {
+    if (source.kind === 'url') return { source: source.url };
+    const m = this.#config.mediamtx;
+    return {
+      source: 'publisher',
+      runOnDemand: publishCommand({
+        source,
+        codec: m.codec,
+        stderrFile: this.stderrFile(name),
+      }),
+      runOnDemandRestart: true,
+      runOnDemandStartTimeout: goDuration(m.on_demand_start_timeout_seconds),
+      runOnDemandCloseAfter: goDuration(m.on_demand_close_after_seconds),
+    };
+  }
+
+  /** Where a path's ffmpeg appends its stderr (emptied when the service starts the path). */
+  stderrFile(name: string): string {
+    const dir = resolve(this.#config.service.state_dir, 'streams');
+    mkdirSync(dir, { recursive: true });
+    return join(dir, `${name}.log`);
+  }
+
+  /** Waits until the path is ready, starting it on demand; rejects with the reason. */
+  waitReady(name: string, call?: CallOptions, timeoutMs?: number): Promise<PathStatus> {
+    const m = this.#config.mediamtx;
+    return waitReady({
+      client: this.client,
+      rtspBase: this.rtspBase(),
+      name,
+      timeoutMs: timeoutMs ?? (m.on_demand_start_timeout_seconds + 2) * 1000,
+      stderrFile: this.stderrFile(name),
+      ...(call && { call }),
+    });
+  }
+
+  /** rtsp://host:port where the service itself reads streams. */
+  rtspBase(): string {
+    return `rtsp://${urlHost(this.#config.mediamtx.host)}:${this.ports.rtsp}`;
+  }
+
+  /**
+   * URLs for a client: on the host name the client used to reach the service (or
+   * server.public_host), since 127.0.0.1 means nothing on the client's machine.
+   */
+  streamUrls(path: string, clientHost: string | null): StreamUrls {
+    const host = urlHost(this.#config.server.public_host ?? clientHost ?? this.#defaultHost());
+    const ports = this.ports;
+    return {
+      rtsp: `rtsp://${host}:${ports.rtsp}/${path}`,
+      webrtc: ports.webrtc === null ? null : `http://${host}:${ports.webrtc}/${path}/`,
+      hls: `http://${host}:${ports.hls}/${path}/index.m3u8`,
+    };
+  }
+
+  #defaultHost(): string {
+    const listen = this.#config.mediamtx.listen_host;
+    return listen === '0.0.0.0' || listen === '::' ? hostname() : listen;
+  }
+
+  async #startManaged(clientLog: Logger, timeoutMs: number): Promise<void> {
+    const m = this.#config.mediamtx;
+    const binary = this.mode.binary!;
+    // MediaMTX has no "port 0": pick free ports here and write them into its config.
+    const ports: MediaPorts = {
+      api: m.api_port || (await freePort()),
+      rtsp: m.rtsp_port || (await freePort()),
+      hls: m.hls_port || (await freePort()),
+      webrtc: m.webrtc_port || (await freePort()),
+    };
+    const password = randomBytes(24).toString('base64url');
+    const stateDir = resolve(this.#config.service.state_dir);
+    mkdirSync(stateDir, { recursive: true });
+    const file = join(stateDir, 'mediamtx.yml');
+    writeMediaMtxConfig(
+      file,
+      mediamtxConfig({
+        apiPort: ports.api,
+        rtspPort: ports.rtsp,
+        hlsPort: ports.hls,
+        webrtcPort: ports.webrtc ?? 0,
+        listenHost: m.listen_host,
+        apiUser: MANAGED_API_USER,
+        apiPassword: password,
+        rtspTransports: m.rtsp_transports,
+        logLevel: 'info',
+      }),
+    );
+    this.#ports = ports;
+    this.#client = new MediaMtxClient({
+      baseUrl: `http://127.0.0.1:${ports.api}`,
+      log: clientLog,
+      timeoutMs,
+      username: MANAGED_API_USER,
+      password,
+    });
+    const supervisor = new ProcessSupervisor({
+      name: 'mediamtx',
+      command: binary,
+      args: [file],
+      // The supervisor labels its records with component: 'mediamtx' itself.
+      log: this.#log,
+      backoff: {
+        initialMs: m.backoff_initial_seconds * 1000,
+        maxMs: m.backoff_max_seconds * 1000,
+        factor: 2,
+        jitter: 0.2,
+      },
+    });
+    this.#supervisor = supervisor;
+    supervisor.on('spawn', ({ attempt }: { attempt: number }) => {
+      if (attempt > 1) {
+        this.#metrics.restarts.inc({ kind: 'managed' });
+        // Ask at once rather than at the next tick: the paths come back sooner.
+        void this.#waitForApi(m.start_timeout_seconds * 1000).then((up) => {
+          if (up) void this.#monitor?.checkNow();
+        });
+      }
+    });
+    supervisor.start();
+    if (!(await this.#waitForApi(m.start_timeout_seconds * 1000))) {
+      // Not fatal: the supervisor keeps restarting it, the monitor keeps asking, and
+      // /health/mediamtx says what is wrong; the rest of the service stays up.
+      this.#log.error(
+        { binary, api_port: ports.api, output: supervisor.tail().slice(-5) },
+        `mediamtx did not answer on its API port within ${m.start_timeout_seconds} s; retrying`,
+      );
+    }
+  }
+
+  /** Polls /v3/info until it answers or the time is up. */
+  async #waitForApi(limitMs: number): Promise<boolean> {
+    const deadline = performance.now() + limitMs;
+    while (performance.now() < deadline) {
+      try {
+        await this.client.info();
+        return true;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    return false;
+  }
+
+  async #recover(reason: RecoveryReason): Promise<void> {
+    // One recovery at a time; a second reason during one is covered by it.
+    if (this.#recovering) return;
+    this.#recovering = (async () => {
+      const results: ReapplyResult[] = await this.paths.reapply();
+      const failed = results.filter((r) => r.outcome === 'failed');
+      this.#metrics.reapplied.inc(results.length - failed.length);
+      this.#log.info(
+        {
+          reason,
+          paths: results.length,
+          created: results.filter((r) => r.outcome === 'created').length,
+          failed: failed.map((f) => ({ path: f.name, error: f.error })),
+        },
+        'camera paths re-applied after media server recovery',
+      );
+      const names = results.filter((r) => r.outcome !== 'failed').map((r) => r.name);
+      for (const listener of this.#recoveredListeners) listener(names, reason);
+    })().finally(() => {
+      this.#recovering = null;
+    });
+    await this.#recovering;
+  }
+
+  #healthReport() {
+    const status = this.#monitor!.status();
+    const details = {
+      mode: this.mode.mode,
+      requested_mode: this.mode.requested,
+      reason: this.mode.reason,
+      api_url: this.#client?.baseUrl ?? null,
+      ports: this.#ports,
+      paths: this.#paths?.names().length ?? 0,
+      ...(this.#supervisor && {
+        process: {
+          state: this.#supervisor.state,
+          pid: this.#supervisor.pid ?? null,
+          restarts: this.#supervisor.restarts,
+        },
+      }),
+      ...status,
+    };
+    if (status.reachable === false || status.breaker === 'open') {
+      return {
+        status: 'unhealthy' as const,
+        message: `the media server does not answer (${status.last_error ?? 'unknown error'}); streams, snapshots and recordings are unavailable until it does`,
+        details,
+      };
+    }
+    if (status.breaker === 'half_open') {
+      return {
+        status: 'degraded' as const,
+        message: 'the media server is answering again; waiting for it to stay up',
+        details,
+      };
+    }
+    return { status: 'healthy' as const, details };
+  }
+}
+
+function createMetrics(registry: Registry) {
+  const breaker = new Gauge({
+    name: 'camera_service_mediamtx_breaker_state',
+    help: 'The media server circuit breaker: 1 for the current state.',
+    labelNames: ['state'],
+    registers: [registry],
+  });
+  return {
+    up: new Gauge({
+      name: 'camera_service_mediamtx_up',
+      help: 'Whether the media server answered its last health check (1) or not (0).',
+      registers: [registry],
+    }),
+    checkFailures: new Counter({
+      name: 'camera_service_mediamtx_check_failures_total',
+      help: 'Failed media server health checks.',
+      registers: [registry],
+    }),
+    restarts: new Counter({
+      name: 'camera_service_mediamtx_restarts_total',
+      help: 'Media server restarts: managed (the service restarted it) or detected (a new start time).',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    reapplied: new Counter({
+      name: 'camera_service_mediamtx_paths_reapplied_total',
+      help: 'Camera paths re-created after the media server came back.',
+      registers: [registry],
+    }),
+    setBreaker(state: BreakerState) {
+      for (const s of ['closed', 'open', 'half_open'] as const)
+        breaker.set({ state: s }, s === state ? 1 : 0);
+    },
+  };
+}
+
+/** Seconds as a Go duration string, the form MediaMTX answers with ("10s", "1m30s", "500ms"). */
+export function goDuration(seconds: number): string {
+  const ms = Math.round(seconds * 1000);
+  if (ms < 1000) return `${ms}ms`;
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  const s = `${(ms % 60_000) / 1000}s`;
+  if (h > 0) return `${h}h${m}m${s}`;
+  if (m > 0) return `${m}m${s}`;
+  return s;
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+/** A port nothing listens on now (on loopback). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
