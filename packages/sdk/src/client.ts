@@ -216,6 +216,21 @@ export class CameraServiceClient extends Emitter<ClientEvents> {
     return this.call('get_metrics', {}, options);
   }
 
+  getStreams(options?: CallOptions): Promise<Methods['get_streams']['result']> {
+    return this.call('get_streams', {}, options);
+  }
+
+  getCameraList(options?: CallOptions): Promise<Methods['get_camera_list']['result']> {
+    return this.call('get_camera_list', {}, options);
+  }
+
+  getCameraStatus(
+    device: string,
+    options?: CallOptions,
+  ): Promise<Methods['get_camera_status']['result']> {
+    return this.call('get_camera_status', { device }, options);
+  }
+
   #onMessage(data: unknown): void {
     let message: unknown;
     try {

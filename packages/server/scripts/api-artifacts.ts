@@ -7,6 +7,7 @@
 import { compile, type JSONSchema } from 'json-schema-to-typescript';
 import { z } from 'zod';
 import { ERROR_CODES, allContracts, type ErrorKind } from '../src/index.js';
+import { allNotifications as serverNotifications } from '../src/contracts.js';
 import type { MethodContract } from '../src/rpc/index.js';
 
 export interface NotificationContract {
@@ -15,8 +16,8 @@ export interface NotificationContract {
   params: z.ZodType;
 }
 
-/** Server-to-client notifications; modules add theirs as they land. */
-export const allNotifications: readonly NotificationContract[] = [];
+/** Server-to-client notifications, declared by their modules (src/contracts.ts). */
+export const allNotifications: readonly NotificationContract[] = serverNotifications;
 
 const HEADER = "// Generated from the server's method contracts by `npm run gen:api`. Do not edit.";
 

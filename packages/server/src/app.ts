@@ -14,6 +14,7 @@ import {
   registerAuthMethods,
   resolveJwtSecret,
 } from './auth/index.js';
+import { CameraService, registerCameraMethods, cameraStatusUpdate } from './cameras/index.js';
 import type { Config, ConfigStore, ReloadResult } from './config/index.js';
 import { HealthRegistry, ServiceMetrics, healthHandler } from './health/index.js';
 import type { Logger } from './logging/index.js';
@@ -83,6 +84,7 @@ export class App {
   readonly apiKeys: ApiKeyStore;
   readonly authenticator: Authenticator;
   readonly media: MediaPlane;
+  readonly cameras: CameraService;
   readonly #access: AuthAccessControl;
   readonly #throttle: FailureThrottle;
   readonly #config: ConfigStore;
@@ -201,6 +203,28 @@ export class App {
     });
     registerMediaMethods(this.methods, this.media);
 
+    this.cameras = new CameraService({
+      config,
+      log: this.#log.child({ component: 'cameras' }),
+      media: this.media,
+      registry: this.metrics.registry,
+    });
+    registerCameraMethods(this.methods, this.cameras);
+    // Every authenticated client hears of every camera change, with stream URLs on the
+    // host it connected with.
+    this.cameras.on('update', (camera) => {
+      this.ws.broadcastEach(
+        cameraStatusUpdate.name,
+        (session) => this.cameras.toObject(camera, session.host),
+        (session) => session.host ?? '',
+      );
+    });
+    this.health.register({
+      name: 'cameras',
+      critical: true,
+      check: () => this.cameras.healthReport(),
+    });
+
     registerSystemMethods({
       identity: {
         name: 'MediaMTX Camera Service',
@@ -237,6 +261,7 @@ export class App {
     this.apiKeys.watch();
     // The media server first: by the time clients connect, streams can be served.
     await this.media.start();
+    await this.cameras.start();
     const api = await listen(this.#apiServer, config.server.port, config.server.host, 'API server');
     const health = await listen(
       this.#healthServer,
@@ -298,6 +323,7 @@ export class App {
     this.health.setReady(false, 'the service is stopping');
     const timeoutMs = this.#config.current.server.shutdown_timeout_seconds * 1000;
     await Promise.all([closeServer(this.#apiServer), this.ws.close(timeoutMs)]);
+    await this.cameras.stop();
     await this.media.stop();
     await closeServer(this.#healthServer);
     this.apiKeys.close();

@@ -6,10 +6,15 @@
 import { authContracts } from './auth/index.js';
 import type { MethodContract } from './rpc/index.js';
 import { systemContracts } from './system/index.js';
+import { cameraContracts, cameraStatusUpdate } from './cameras/index.js';
 import { mediaContracts } from './media/index.js';
 
 export const allContracts: readonly MethodContract[] = [
   ...authContracts,
   ...systemContracts,
   ...mediaContracts,
+  ...cameraContracts,
 ];
+
+/** Server-to-client notifications, for the API reference and the SDK's types. */
+export const allNotifications = [cameraStatusUpdate] as const;

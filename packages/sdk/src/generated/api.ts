@@ -111,6 +111,120 @@ export type GetStreamsResult = {
   bytes_sent: number;
 }[];
 
+/** Lists every known camera, connected or not, with its streams on the host you used. (role: viewer) */
+export interface GetCameraListParams {}
+
+export interface GetCameraListResult {
+  cameras: {
+    device: string;
+    status: 'CONNECTED' | 'DISCONNECTED' | 'ERROR';
+    name: string;
+    resolution: string;
+    fps: number;
+    streams: {
+      rtsp: string | null;
+      webrtc: string | null;
+      hls: string | null;
+    };
+    capabilities: {
+      formats: string[];
+      resolutions: string[];
+      frame_rates: number[];
+    };
+    recording: {
+      active: boolean;
+      session_id: string | null;
+      filename: string | null;
+      elapsed_seconds: number | null;
+    };
+    kind: 'v4l2' | 'test_pattern' | 'url';
+    stream_path: string;
+    stable_id: string | null;
+    driver: string | null;
+    bus: string | null;
+    capture_format: string | null;
+    error: string | null;
+    stream_ready: boolean;
+  }[];
+  total: number;
+  connected: number;
+}
+
+/** One camera, with its stream's metrics from the media server. (role: viewer) */
+export interface GetCameraStatusParams {
+  device: string;
+}
+
+export interface GetCameraStatusResult {
+  device: string;
+  status: 'CONNECTED' | 'DISCONNECTED' | 'ERROR';
+  name: string;
+  resolution: string;
+  fps: number;
+  streams: {
+    rtsp: string | null;
+    webrtc: string | null;
+    hls: string | null;
+  };
+  capabilities: {
+    formats: string[];
+    resolutions: string[];
+    frame_rates: number[];
+  };
+  recording: {
+    active: boolean;
+    session_id: string | null;
+    filename: string | null;
+    elapsed_seconds: number | null;
+  };
+  kind: 'v4l2' | 'test_pattern' | 'url';
+  stream_path: string;
+  stable_id: string | null;
+  driver: string | null;
+  bus: string | null;
+  capture_format: string | null;
+  error: string | null;
+  stream_ready: boolean;
+  metrics: {
+    bytes_sent: number;
+    readers: number;
+    uptime: number;
+  };
+}
+
+/** A camera was connected, disconnected, failed, or its stream became ready; params are the camera object. */
+export interface CameraStatusUpdateNotification {
+  device: string;
+  status: 'CONNECTED' | 'DISCONNECTED' | 'ERROR';
+  name: string;
+  resolution: string;
+  fps: number;
+  streams: {
+    rtsp: string | null;
+    webrtc: string | null;
+    hls: string | null;
+  };
+  capabilities: {
+    formats: string[];
+    resolutions: string[];
+    frame_rates: number[];
+  };
+  recording: {
+    active: boolean;
+    session_id: string | null;
+    filename: string | null;
+    elapsed_seconds: number | null;
+  };
+  kind: 'v4l2' | 'test_pattern' | 'url';
+  stream_path: string;
+  stable_id: string | null;
+  driver: string | null;
+  bus: string | null;
+  capture_format: string | null;
+  error: string | null;
+  stream_ready: boolean;
+}
+
 /** Every method: its params and result. */
 export interface Methods {
   authenticate: { params: AuthenticateParams; result: AuthenticateResult };
@@ -119,11 +233,13 @@ export interface Methods {
   get_status: { params: GetStatusParams; result: GetStatusResult };
   get_metrics: { params: GetMetricsParams; result: GetMetricsResult };
   get_streams: { params: GetStreamsParams; result: GetStreamsResult };
+  get_camera_list: { params: GetCameraListParams; result: GetCameraListResult };
+  get_camera_status: { params: GetCameraStatusParams; result: GetCameraStatusResult };
 }
 
 /** Every server notification: its params. */
 export interface Notifications {
-
+  camera_status_update: CameraStatusUpdateNotification;
 }
 
 export type MethodName = keyof Methods;

@@ -186,6 +186,11 @@ const cameraSchema = z.strictObject({
   probe_command: path.default('v4l2-ctl'),
   auto_start_streams: z.boolean({ error: 'expected true or false' }).default(true),
   max_cameras: positiveInt('the maximum number of cameras').default(16),
+  /**
+   * Watch device_dir for filesystem events (inotify) as well as polling it. Off: polling
+   * only, for filesystems that give no events (some containers, network mounts).
+   */
+  hotplug_events: z.boolean({ error: 'expected true or false' }).default(true),
   /** Seconds a probe (v4l2-ctl) may take; it is retried twice. */
   probe_timeout_seconds: positiveSeconds('the probe limit').default(5),
   /** The capture size and rate aimed for when a camera's are not overridden. */

@@ -195,6 +195,31 @@ export class WsServer extends EventEmitter<WsServerEvents> {
   }
 
   /** Sends a notification to every session the filter accepts (by default: authenticated ones). */
+  /**
+   * Like broadcast, with params that depend on the session: encoded once per distinct
+   * `key(session)` (e.g. the host a client connected with, for stream URLs).
+   */
+  broadcastEach(
+    method: string,
+    params: (session: Session) => unknown,
+    key: (session: Session) => string,
+    filter: (s: Session) => boolean = (s) => this.isAuthenticated(s),
+  ): number {
+    const texts = new Map<string, string>();
+    let sent = 0;
+    for (const session of this.#sessions) {
+      if (!filter(session)) continue;
+      const k = key(session);
+      let text = texts.get(k);
+      if (text === undefined) {
+        text = encodeNotification(method, params(session));
+        texts.set(k, text);
+      }
+      if (this.send(session, text)) sent += 1;
+    }
+    return sent;
+  }
+
   broadcast(
     method: string,
     params: unknown,

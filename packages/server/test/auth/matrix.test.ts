@@ -18,6 +18,8 @@ const SAMPLE_PARAMS: Record<string, (credential: string) => Record<string, unkno
   get_status: () => ({}),
   get_metrics: () => ({}),
   get_streams: () => ({}),
+  get_camera_list: () => ({}),
+  get_camera_status: () => ({ device: 'test0' }),
 };
 
 type CredentialKind =
@@ -48,7 +50,10 @@ describe('authorization matrix', () => {
   const credentials = new Map<CredentialKind, string>();
   before(async () => {
     // Failures are the point here: the per-address throttle must not turn them into -32002.
-    t = await startApp({ auth: { failed_attempts: { limit: 10_000, window_seconds: 60 } } });
+    t = await startApp({
+      auth: { failed_attempts: { limit: 10_000, window_seconds: 60 } },
+      cameras: [{ id: 'test0', test_pattern: { size: '320x240', fps: 10, clock: false } }],
+    });
     for (const role of ROLES) {
       // Roles come as a JWT for viewer/admin and as an API key for operator: both paths are covered.
       credentials.set(

@@ -57,6 +57,7 @@ describe('health server', () => {
     assert.equal(status, 200);
     const components = body.components as Record<string, Json>;
     assert.deepEqual(Object.keys(components).sort(), [
+      'cameras',
       'gateway',
       'hangs',
       'mediamtx',

@@ -49,6 +49,8 @@ export function testConfig(dir: string, overrides: Overrides = {}): Config {
     auth: { api_keys_file: join(dir, 'api-keys.json'), jwt_secret: TEST_JWT_SECRET },
     storage: { recordings_dir: join(dir, 'recordings'), snapshots_dir: join(dir, 'snapshots') },
     logging: { level: 'debug', format: 'json' },
+    // An empty device tree of its own: tests plug cameras by creating files there.
+    camera: { device_dir: join(dir, 'dev'), sysfs_dir: join(dir, 'sys') },
     mediamtx: {
       mode: 'embedded',
       listen_host: '127.0.0.1',

@@ -34,6 +34,8 @@ export function serviceEnv(dir: string, extra: Record<string, string> = {}): Nod
     CAMERA_SERVICE_AUTH_JWT_SECRET: TEST_JWT_SECRET,
     // The embedded relay on free loopback ports: daemons run side by side, and a
     // mediamtx on this machine's PATH must not turn a test into managed mode.
+    CAMERA_SERVICE_CAMERA_DEVICE_DIR: `${dir}/dev`,
+    CAMERA_SERVICE_CAMERA_SYSFS_DIR: `${dir}/sys`,
     CAMERA_SERVICE_MEDIAMTX_MODE: 'embedded',
     CAMERA_SERVICE_MEDIAMTX_LISTEN_HOST: '127.0.0.1',
     CAMERA_SERVICE_MEDIAMTX_API_PORT: '0',

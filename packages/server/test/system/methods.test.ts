@@ -24,6 +24,8 @@ describe('service methods', () => {
     assert.equal(info.version, VERSION);
     assert.deepEqual(info.methods, [
       'authenticate',
+      'get_camera_list',
+      'get_camera_status',
       'get_metrics',
       'get_server_info',
       'get_status',

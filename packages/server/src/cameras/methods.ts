@@ -1,0 +1,45 @@
+/** The camera methods: get_camera_list and get_camera_status. */
+import { ServiceError } from '../errors/index.js';
+import { mediaServerError } from '../media/index.js';
+import type { MethodRegistry } from '../rpc/index.js';
+import { getCameraList, getCameraStatus } from './contracts.js';
+import type { CameraService } from './service.js';
+
+export function registerCameraMethods(methods: MethodRegistry, cameras: CameraService): void {
+  methods.register(getCameraList, (_params, ctx) => {
+    const list = cameras.list();
+    return {
+      cameras: list.map((camera) => cameras.toObject(camera, ctx.session.host)),
+      total: list.length,
+      connected: list.filter((camera) => camera.status === 'CONNECTED').length,
+    };
+  });
+
+  methods.register(getCameraStatus, async ({ device }, ctx) => {
+    const camera = cameras.get(device);
+    if (!camera) {
+      throw new ServiceError(
+        'camera_not_found',
+        `There is no camera ${JSON.stringify(device)}: get_camera_list lists the cameras.`,
+        { device },
+      );
+    }
+    if (camera.status !== 'CONNECTED') {
+      throw new ServiceError(
+        'camera_unavailable',
+        camera.status === 'DISCONNECTED'
+          ? `The camera ${device} is disconnected: plug it back in.`
+          : `The camera ${device} is not available: ${camera.error ?? 'it is in error'}`,
+        { device, status: camera.status },
+      );
+    }
+    let metrics;
+    try {
+      metrics = await cameras.metrics(camera, { correlationId: ctx.correlationId });
+    } catch (error) {
+      throw mediaServerError(error);
+    }
+    const { ready: _ready, ...figures } = metrics;
+    return { ...cameras.toObject(camera, ctx.session.host), metrics: figures };
+  });
+}
