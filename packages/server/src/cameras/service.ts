@@ -13,7 +13,7 @@
  * disconnect (get_camera_status answers -1001 for them rather than -1000).
  */
 import { EventEmitter } from 'node:events';
-import { readFile, readdir, readlink } from 'node:fs/promises';
+import { readFile, readdir, readlink, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { Gauge, type Registry } from 'prom-client';
 import type { Config } from '../config/index.js';
@@ -341,6 +341,15 @@ export class CameraService extends EventEmitter<CameraServiceEvents> {
         log: this.#log,
       });
     } catch (error) {
+      // A node unplugged while it was being probed fails its probe too: that is an unplug,
+      // not a camera in error (discovery reports the removal once its debounce has passed).
+      if (this.#stopped || !(await nodeExists(node))) {
+        this.#log.debug(
+          { node, err: (error as Error).message },
+          'the node went away while it was probed: ignored',
+        );
+        return;
+      }
       this.#set({
         ...base,
         status: 'ERROR',
@@ -548,6 +557,16 @@ export class CameraService extends EventEmitter<CameraServiceEvents> {
     } catch {
       return null;
     }
+  }
+}
+
+/** Whether the device node is still there (a character device, or a file in tests). */
+async function nodeExists(node: string): Promise<boolean> {
+  try {
+    await stat(node);
+    return true;
+  } catch {
+    return false;
   }
 }
 

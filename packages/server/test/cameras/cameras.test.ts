@@ -239,10 +239,21 @@ describe('camera hot-plug and the camera API', () => {
     plug(2, MS2109, 'USB Video');
     await a.next((c) => c.device === node(2) && c.status === 'CONNECTED');
     const from = a.seen.length;
+    const logged = t.logs.records.length;
     unplug(2);
     plug(2, MS2109, 'USB Video');
-    // A camera plugged after the window is the marker: everything before it has been decided.
-    await new Promise((resolve) => setTimeout(resolve, 3 * t.config.camera.debounce_ms));
+    // Discovery decides the flapped node once it has been quiet for the debounce: present,
+    // as reported, so nothing changed.
+    await t.logs.waitFor(
+      (r) =>
+        t.logs.records.indexOf(r) >= logged &&
+        r.msg === 'device node unchanged after the debounce' &&
+        r.node === node(2),
+      5000,
+      'the debounce decision on video2',
+    );
+    // A camera plugged after the decision is the marker: its update comes after any that
+    // the flap could have caused.
     plug(4, MS2109, 'USB Video');
     await a.next((c) => c.device === node(4) && c.status === 'CONNECTED', from);
     assert.deepEqual(
