@@ -31,7 +31,16 @@ const program = new Command()
     if (loaded.ignored.length > 0)
       log('ignoring keys the relay does not implement', { keys: loaded.ignored });
     const relay = new Relay(loaded.options);
-    const ports = await relay.start();
+    let ports;
+    try {
+      ports = await relay.start();
+    } catch (error) {
+      // A port in use, an address not on this machine: one line, no stack trace.
+      process.stderr.write(`camera-relay: cannot start: ${(error as Error).message}\n`);
+      await relay.stop().catch(() => undefined);
+      process.exitCode = 1;
+      return;
+    }
     log('listening', {
       rtsp_port: ports.rtspPort,
       api_port: ports.apiPort,

@@ -33,6 +33,7 @@ export class CommandSupervisor extends EventEmitter<{
   #child: ChildProcess | null = null;
   #stopping = false;
   #restartTimer: NodeJS.Timeout | undefined;
+  #restartPending = false;
   #stderr = '';
 
   constructor(options: CommandOptions) {
@@ -44,12 +45,19 @@ export class CommandSupervisor extends EventEmitter<{
     return this.#child !== null;
   }
 
+  /** Running, or waiting out the pause before a restart: not to be started again. */
+  get active(): boolean {
+    return this.#child !== null || this.#restartPending;
+  }
+
   get pid(): number | undefined {
     return this.#child?.pid;
   }
 
   start(): void {
     if (this.#child || this.#stopping) return;
+    clearTimeout(this.#restartTimer);
+    this.#restartPending = false;
     this.#stderr = '';
     const child = spawn('/bin/sh', ['-c', `exec ${this.#options.command}`], {
       detached: true, // its own process group, so stop() reaches grandchildren too
@@ -68,6 +76,7 @@ export class CommandSupervisor extends EventEmitter<{
         stderrTail: this.#stderr.trim().split('\n').slice(-5).join('\n'),
       });
       if (this.#options.restart && !this.#stopping) {
+        this.#restartPending = true;
         this.#restartTimer = setTimeout(() => this.start(), this.#options.restartDelayMs);
       }
     });
@@ -79,6 +88,7 @@ export class CommandSupervisor extends EventEmitter<{
   async stop(): Promise<void> {
     this.#stopping = true;
     clearTimeout(this.#restartTimer);
+    this.#restartPending = false;
     const child = this.#child;
     if (!child || child.pid === undefined) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -52,9 +52,9 @@ export function parseRelayConfig(text: string): { options: RelayOptions; ignored
   if (typeof hlsOn !== 'boolean')
     problems.push(`hls: expected yes or no, got ${JSON.stringify(hlsOn)}`);
   const hls = address(raw.hlsAddress ?? ':8888', 'hlsAddress', problems);
-  if (rtsp.host !== api.host)
+  if (hlsOn === true && hls.host !== rtsp.host)
     problems.push(
-      'apiAddress: the relay serves RTSP and the API on one host; use the same host as rtspAddress',
+      'hlsAddress: the relay serves HLS on the host of rtspAddress; use the same host, or only ":port"',
     );
   const paths: (Partial<PathConf> & { name: string })[] = [];
   let allowUnconfigured = false;
@@ -97,6 +97,7 @@ export function parseRelayConfig(text: string): { options: RelayOptions; ignored
     options: {
       host: rtsp.host,
       rtspPort: rtsp.port,
+      apiHost: api.host,
       apiPort: api.port,
       hlsPort: hlsOn === false ? null : hls.port,
       paths,

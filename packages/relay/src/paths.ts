@@ -6,6 +6,7 @@
  * reader has left. One owner per path: its state is explicit.
  */
 import { EventEmitter } from 'node:events';
+import { isDeepStrictEqual } from 'node:util';
 import { CommandSupervisor, type CommandExit } from './command.js';
 import { RtspClient } from './rtsp/client.js';
 import { parseDuration } from './duration.js';
@@ -115,6 +116,9 @@ export class PathManager extends EventEmitter<PathEvents> implements PathDirecto
     parseDuration(conf.runOnDemandStartTimeout);
     parseDuration(conf.runOnDemandCloseAfter);
     const existing = this.#paths.get(conf.name);
+    // As MediaMTX reloads only what changed: an identical configuration keeps the path's
+    // publisher, readers and command.
+    if (existing && !existing.removed && isDeepStrictEqual(existing.conf, conf)) return;
     if (existing) await this.#close(existing);
     const path = new RelayPath(conf);
     this.#paths.set(conf.name, path);
@@ -242,9 +246,10 @@ export class PathManager extends EventEmitter<PathEvents> implements PathDirecto
     this.emit('notReady', name);
   }
 
-  readerLeft(name: string): void {
+  readerLeft(name: string, stream: Stream): void {
     const path = this.#paths.get(name);
-    if (!path || path.readers === 0) return;
+    // A reader of a stream that has ended was already uncounted when it ended.
+    if (!path || path.stream !== stream || path.readers === 0) return;
     path.readers -= 1;
     if (path.readers === 0 && path.command) this.#scheduleClose(path);
   }
@@ -259,7 +264,12 @@ export class PathManager extends EventEmitter<PathEvents> implements PathDirecto
   }
 
   #startCommand(path: RelayPath): void {
-    if (path.command?.running) return;
+    if (path.command) {
+      // One supervisor per path: one waiting out its restart pause restarts by itself, and a
+      // second one would start a second publisher that the path refuses, forever.
+      if (!path.command.active) path.command.start();
+      return;
+    }
     const name = path.conf.name;
     const command = new CommandSupervisor({
       command: path.conf.runOnDemand,

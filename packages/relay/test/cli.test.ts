@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +29,9 @@ describe('relay configuration', () => {
         '  all_others:',
       ].join('\n'),
     );
+    assert.equal(options.host, '0.0.0.0');
     assert.equal(options.rtspPort, 8554);
+    assert.equal(options.apiHost, '0.0.0.0');
     assert.equal(options.apiPort, 9997);
     assert.equal(options.hlsPort, null);
     assert.equal(options.allowUnconfigured, true);
@@ -40,6 +43,20 @@ describe('relay configuration', () => {
       },
     ]);
     assert.deepEqual(ignored, ['webrtc', 'paths.cam0.record']);
+  });
+
+  it('defaults as MediaMTX does: RTSP and HLS on every address, the API on loopback', () => {
+    const { options } = parseRelayConfig('');
+    assert.deepEqual(
+      {
+        host: options.host,
+        rtspPort: options.rtspPort,
+        apiHost: options.apiHost,
+        apiPort: options.apiPort,
+        hlsPort: options.hlsPort,
+      },
+      { host: '0.0.0.0', rtspPort: 8554, apiHost: '127.0.0.1', apiPort: 9997, hlsPort: 8888 },
+    );
   });
 
   it('names every bad value', () => {
@@ -103,4 +120,29 @@ describe('camera-relay command', () => {
     assert.equal(code, 78);
     assert.match(stderr, /apiAddress: expected "host:port"/);
   });
+
+  it(
+    'exits 1 with one line, no stack trace, when its port is taken',
+    { timeout: 20_000 },
+    async () => {
+      const taken = createServer();
+      await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+      const { port } = taken.address() as AddressInfo;
+      try {
+        const file = join(mkdtempSync(join(tmpdir(), 'relay-cli-')), 'taken.yml');
+        writeFileSync(file, `rtspAddress: 127.0.0.1:${port}\napiAddress: 127.0.0.1:0\nhls: no\n`);
+        const child = spawn(process.execPath, [BIN, '--config', file], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        const [code] = (await once(child, 'exit')) as [number];
+        assert.equal(code, 1);
+        assert.match(stderr, /^camera-relay: cannot start: .*EADDRINUSE.*\n$/);
+        assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+      } finally {
+        taken.close();
+      }
+    },
+  );
 });

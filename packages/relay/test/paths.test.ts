@@ -187,6 +187,51 @@ describe('runOnDemand', () => {
     }
   });
 
+  it('a reader arriving while a crashed command waits to restart shares that restart', async () => {
+    const relay = await relayWith({
+      name: 'cam6',
+      runOnDemand: PUBLISH,
+      runOnDemandRestart: true,
+      runOnDemandCloseAfter: '60s',
+    });
+    try {
+      const pids: number[] = [];
+      relay.paths.on('commandStarted', (_n, pid) => pids.push(pid));
+      const first = await RawReader.connect(relay.url);
+      await first.play(relay.url);
+      await once(first, 'packet');
+      const second = await RawReader.connect(relay.url);
+      const crashed = once(relay.paths, 'commandExited');
+      process.kill(pids[0]!, 'SIGKILL');
+      await crashed;
+      // Inside the 100 ms restart pause: the path has no stream and no running command.
+      await second.play(relay.url);
+      await once(second, 'packet');
+      assert.equal(pids.length, 2, `one restart, not a second command: ${pids.join(', ')}`);
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it('a reader that gives up during an on-demand start does not keep the command running', async () => {
+    const relay = await relayWith({
+      name: 'cam7',
+      runOnDemand: PUBLISH,
+      runOnDemandCloseAfter: '200ms',
+    });
+    try {
+      const started = once(relay.paths, 'commandStarted');
+      const reader = await RawReader.connect(relay.url);
+      void reader.request('DESCRIBE', relay.url);
+      await started;
+      reader.socket.destroy();
+      // The stream becomes ready with nobody left reading: closed 200 ms after that.
+      await once(relay.paths, 'commandExited', { signal: AbortSignal.timeout(10_000) });
+    } finally {
+      await relay.stop();
+    }
+  });
+
   it('answers 404 when the command does not publish within runOnDemandStartTimeout, and stops it', async () => {
     const relay = await relayWith({
       name: 'cam3',

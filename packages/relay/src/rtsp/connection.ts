@@ -31,8 +31,8 @@ export interface PathDirectory {
   ): Stream | { status: number; reason: string };
   /** The publisher of `stream` left. */
   unpublish(path: string, stream: Stream): void;
-  /** A reader left a path (for on-demand close-after). */
-  readerLeft(path: string): void;
+  /** A reader of `stream` left a path (for on-demand close-after). */
+  readerLeft(path: string, stream: Stream): void;
 }
 
 export interface ConnectionOptions {
@@ -158,6 +158,11 @@ export class RtspConnection implements StreamReader {
         if (this.#state.kind !== 'idle') return void reply(455);
         const found = await this.#options.paths.read(url.path);
         if (!(found instanceof Stream)) return void reply(found.status);
+        if (this.#closed) {
+          // The client gave up while an on-demand start held it: it was counted, and is gone.
+          this.#options.paths.readerLeft(url.path, found);
+          return;
+        }
         this.#state = {
           kind: 'reading',
           path: url.path,
@@ -240,7 +245,7 @@ export class RtspConnection implements StreamReader {
     const state = this.#state;
     if (state.kind === 'reading') {
       state.stream.removeReader(this);
-      this.#options.paths.readerLeft(state.path);
+      this.#options.paths.readerLeft(state.path, state.stream);
     } else if (state.kind === 'publishing') {
       this.#options.paths.unpublish(state.path, state.stream);
     }
