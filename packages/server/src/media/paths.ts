@@ -24,6 +24,8 @@ export class PathManager {
   readonly #client: MediaMtxClient;
   readonly #log: Logger;
   readonly #desired = new Map<string, PathConf>();
+  /** Paths deleted by the service whose delete the media server has not confirmed. */
+  readonly #unwanted = new Set<string>();
   readonly #queues = new Map<string, Promise<unknown>>();
 
   constructor(options: { client: MediaMtxClient; log: Logger }) {
@@ -46,24 +48,52 @@ export class PathManager {
    */
   ensure(name: string, conf: PathConf, call?: CallOptions): Promise<EnsureOutcome> {
     this.#desired.set(name, conf);
+    this.#unwanted.delete(name);
     return this.#serial(name, () => this.#ensure(name, conf, call));
   }
 
-  /** Deletes the path; false when the media server had no such path. */
+  /**
+   * Deletes the path; false when the media server had no such path. A delete that fails
+   * (the media server is away) is remembered and done again by `reapply`, so a camera
+   * unplugged during an outage leaves no path behind on a media server that kept it.
+   */
   remove(name: string, call?: CallOptions): Promise<boolean> {
     this.#desired.delete(name);
-    return this.#serial(name, async () => {
-      const deleted = await this.#client.deletePath(name, call);
-      this.#log.info(
-        { path: name, correlation_id: call?.correlationId, existed: deleted },
-        'path deleted',
-      );
-      return deleted;
-    });
+    this.#unwanted.add(name);
+    return this.#serial(name, () => this.#delete(name, call));
   }
 
-  /** Ensures every wanted path again; failures are reported per path, not thrown. */
+  async #delete(name: string, call?: CallOptions): Promise<boolean> {
+    const deleted = await this.#client.deletePath(name, call);
+    // Wanted again while the delete ran: that ensure, queued after it, re-creates it.
+    if (!this.#desired.has(name)) this.#unwanted.delete(name);
+    this.#log.info(
+      { path: name, correlation_id: call?.correlationId, existed: deleted },
+      'path deleted',
+    );
+    return deleted;
+  }
+
+  /** Names of paths whose delete has not reached the media server yet. */
+  pendingDeletes(): string[] {
+    return [...this.#unwanted];
+  }
+
+  /**
+   * Ensures every wanted path again, and deletes those whose delete failed; failures are
+   * reported per path (deletes in the log), not thrown.
+   */
   async reapply(call?: CallOptions): Promise<ReapplyResult[]> {
+    await Promise.all(
+      [...this.#unwanted].map((name) =>
+        this.#serial(name, () => this.#delete(name, call)).catch((error: unknown) =>
+          this.#log.warn(
+            { path: name, err: (error as Error).message },
+            'could not delete a path the service no longer wants; trying again on the next recovery',
+          ),
+        ),
+      ),
+    );
     return Promise.all(
       [...this.#desired].map(async ([name, conf]): Promise<ReapplyResult> => {
         try {

@@ -127,6 +127,8 @@ export class MediaPlane {
   #supervisor: ProcessSupervisor | null = null;
   #ports: MediaPorts | null = null;
   #recovering: Promise<void> | null = null;
+  #recoverAgain: RecoveryReason | null = null;
+  #stopped = false;
   readonly #recoveredListeners = new Set<(names: string[], reason: RecoveryReason) => void>();
 
   constructor(options: MediaPlaneOptions) {
@@ -258,6 +260,7 @@ export class MediaPlane {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
     this.#monitor?.stop();
     await this.#recovering;
     await this.#supervisor?.stop();
@@ -414,8 +417,12 @@ export class MediaPlane {
   }
 
   async #recover(reason: RecoveryReason): Promise<void> {
-    // One recovery at a time; a second reason during one is covered by it.
-    if (this.#recovering) return;
+    // One recovery at a time. One asked for while another runs (the media server restarted
+    // again mid-way, and forgot what was already re-applied) runs once that one is done.
+    if (this.#recovering) {
+      this.#recoverAgain = reason;
+      return;
+    }
     this.#recovering = (async () => {
       const results: ReapplyResult[] = await this.paths.reapply();
       const failed = results.filter((r) => r.outcome === 'failed');
@@ -433,6 +440,9 @@ export class MediaPlane {
       for (const listener of this.#recoveredListeners) listener(names, reason);
     })().finally(() => {
       this.#recovering = null;
+      const again = this.#recoverAgain;
+      this.#recoverAgain = null;
+      if (again && !this.#stopped) void this.#recover(again);
     });
     await this.#recovering;
   }

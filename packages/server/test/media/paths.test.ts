@@ -83,6 +83,23 @@ describe('PathManager', () => {
       ],
     );
   });
+
+  it('deletes again, on the next re-apply, a path whose delete could not reach the media server', async () => {
+    await server.kill();
+    await assert.rejects(paths.remove('a'), /unreachable/);
+    assert.deepEqual(paths.pendingDeletes(), ['a']);
+    await server.restart();
+    // A media server that kept its paths through the outage (an external MediaMTX whose
+    // API was unreachable for a while) still has it.
+    await server.client.addPath('a', conf);
+    const results = await paths.reapply();
+    assert.deepEqual(
+      results.map((r) => r.name),
+      ['b', 'c'],
+    );
+    assert.equal(await server.client.getPathConfig('a'), null);
+    assert.deepEqual(paths.pendingDeletes(), []);
+  });
 });
 
 describe('sameConf', () => {
