@@ -16,6 +16,12 @@ export interface ProbeResult {
 
 export class ProbeError extends Error {
   override name = 'ProbeError';
+  /** Whether another attempt could succeed (a missing tool does not appear by retrying). */
+  readonly retryable: boolean;
+  constructor(message: string, options: { retryable?: boolean } = {}) {
+    super(message);
+    this.retryable = options.retryable ?? true;
+  }
 }
 
 export interface ProbeOptions {
@@ -46,6 +52,7 @@ function runOnce(command: string, node: string, timeoutMs: number): Promise<stri
           reject(
             new ProbeError(
               `${command} was not found: install v4l-utils or set camera.probe_command.`,
+              { retryable: false },
             ),
           );
         } else if (err.killed) {
@@ -71,11 +78,17 @@ export async function probeDevice(node: string, options: ProbeOptions): Promise<
       if (!info.ok)
         throw new ProbeError(`could not read ${options.command}'s output: ${info.error.message}`);
       const formats = parseFormats(text);
+      // A node that captures must list what it captures; for any other node (metadata,
+      // output) the list is not needed to skip it.
+      if (!formats.ok && info.value.capture && !info.value.metadataOnly) {
+        throw new ProbeError(
+          `could not read the formats in ${options.command}'s output: ${formats.error.message}`,
+        );
+      }
       return { info: info.value, formats: formats.ok ? formats.value : [] };
     } catch (error) {
       last = error as Error;
-      // A missing tool does not appear by retrying.
-      if (/was not found/.test(last.message)) break;
+      if (last instanceof ProbeError && !last.retryable) break;
       options.log?.debug({ node, attempt, err: last.message }, 'probe attempt failed');
       if (attempt < attempts) {
         await new Promise((resolve) => setTimeout(resolve, options.retryDelayMs ?? 300));

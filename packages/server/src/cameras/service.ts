@@ -93,6 +93,8 @@ export class CameraService extends EventEmitter<CameraServiceEvents> {
   readonly #discovery: DeviceDiscovery;
   readonly #cameras = new Map<string, CameraRecord>();
   readonly #queues = new Map<string, Promise<void>>();
+  /** V4L2 nodes whose plug is being handled (probe, path) and not yet recorded. */
+  readonly #plugging = new Set<string>();
   readonly #ready = new Map<string, { ready: boolean; readyTime: string | null }>();
   readonly #readyPollMs: number;
   #readyTimer: NodeJS.Timeout | undefined;
@@ -305,11 +307,23 @@ export class CameraService extends EventEmitter<CameraServiceEvents> {
 
   async #plugged(node: string): Promise<void> {
     if (this.#stopped) return;
+    // Plugs of different nodes run side by side: a node being probed holds its place
+    // under the camera limit, so that cameras plugged at once cannot all pass the check.
+    const connected =
+      [...this.#cameras.values()].filter(
+        (cam) => cam.kind === 'v4l2' && cam.status !== 'DISCONNECTED' && cam.device !== node,
+      ).length + [...this.#plugging].filter((other) => other !== node).length;
+    this.#plugging.add(node);
+    try {
+      await this.#probeAndConnect(node, connected);
+    } finally {
+      this.#plugging.delete(node);
+    }
+  }
+
+  async #probeAndConnect(node: string, connected: number): Promise<void> {
     const c = this.#config.camera;
     const existing = this.#cameras.get(node);
-    const connected = [...this.#cameras.values()].filter(
-      (cam) => cam.kind === 'v4l2' && cam.status !== 'DISCONNECTED' && cam.device !== node,
-    ).length;
     const stableId = await this.#stableId(node);
     const sysfsName = await this.#sysfsName(node);
     const base = {

@@ -170,6 +170,19 @@ describe('camera hot-plug and the camera API', () => {
     );
   });
 
+  it('gives each client stream URLs on the host name it connected with', async () => {
+    const url = new URL(t.wsUrl);
+    url.hostname = 'localhost';
+    const local = await t.connect({ as: 'viewer', url: url.href });
+    const list = (await local.getCameraList()) as { cameras: Camera[] };
+    const { rtsp, hls } = t.app.media.ports;
+    assert.deepEqual(list.cameras[0]?.streams, {
+      rtsp: `rtsp://localhost:${rtsp}/test0`,
+      webrtc: null,
+      hls: `http://localhost:${hls}/test0/index.m3u8`,
+    });
+  });
+
   it('a plugged webcam is one CONNECTED at every authenticated client; its metadata node never appears', async () => {
     symlinkSync('../../video0', join(dev, 'v4l', 'by-id', 'usb-EMEET_SmartCam_S800-video-index0'));
     const fromA = a.seen.length;
@@ -328,6 +341,26 @@ describe('camera hot-plug and the camera API', () => {
       assert.equal(ready.status, 'CONNECTED');
     } finally {
       reader.kill('SIGKILL');
+    }
+  });
+});
+
+describe('cameras behind a public host name', () => {
+  it('gives every client stream URLs on server.public_host', async () => {
+    const t = await startApp({
+      server: { public_host: 'cams.example.org' },
+      cameras: [{ id: 'test0', test_pattern: { size: '320x240', fps: 10, clock: false } }],
+    });
+    try {
+      const client = await t.connect({ as: 'viewer' });
+      const camera = (await client.getCameraStatus('test0')) as Camera;
+      assert.equal(camera.streams.rtsp, `rtsp://cams.example.org:${t.app.media.ports.rtsp}/test0`);
+      assert.equal(
+        camera.streams.hls,
+        `http://cams.example.org:${t.app.media.ports.hls}/test0/index.m3u8`,
+      );
+    } finally {
+      await t.stop();
     }
   });
 });
