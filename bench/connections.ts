@@ -10,10 +10,9 @@
  */
 import { CameraServiceClient } from '@camera-service/sdk';
 import { WebSocket } from 'ws';
-import type { ClientKind } from './protocol.js';
+import type { BenchMethod, ClientKind } from './protocol.js';
 
-/** The calls the workload alternates between: the cheapest one, and one with a real result. */
-export type BenchMethod = 'ping' | 'get_server_info';
+export type { BenchMethod } from './protocol.js';
 
 export interface RpcConnection {
   /** Resolves on a result; rejects on an error reply, a timeout or a lost connection. */

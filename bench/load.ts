@@ -11,7 +11,7 @@
  */
 import { exitWithParent, fail as failAs, requireEnv } from './child-side.js';
 import { openConnection, type RpcConnection } from './connections.js';
-import { AUTH_TOKEN_ENV, type LoadParams } from './protocol.js';
+import { AUTH_TOKEN_ENV, BENCH_METHODS, type BenchMethod, type LoadParams } from './protocol.js';
 import { runWorkload } from './workload.js';
 
 const CONNECT_TIMEOUT_MS = 5000;
@@ -44,6 +44,15 @@ function parseParams(text: string | undefined): LoadParams {
   if (typeof raw.url !== 'string' || !/^wss?:\/\//.test(raw.url)) {
     throw new Error('parameter url: expected a ws:// URL');
   }
+  const methods = raw.methods;
+  if (
+    methods !== undefined &&
+    (!Array.isArray(methods) ||
+      methods.length === 0 ||
+      !methods.every((m) => BENCH_METHODS.includes(m as BenchMethod)))
+  ) {
+    throw new Error(`parameter methods: expected a non-empty list of ${BENCH_METHODS.join(', ')}`);
+  }
   return {
     url: raw.url,
     clients: Math.floor(number('clients', 1)),
@@ -54,6 +63,7 @@ function parseParams(text: string | undefined): LoadParams {
     rate: number('rate', 0),
     drainMs: number('drainMs', 1),
     serverPid: Math.floor(number('serverPid', 1)),
+    ...(methods !== undefined && { methods: methods as BenchMethod[] }),
   };
 }
 

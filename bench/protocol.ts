@@ -14,6 +14,16 @@ export type ClientKind = 'sdk' | 'raw';
 /** closed: one request in flight per client; open: requests sent on a fixed schedule. */
 export type LoadMode = 'closed' | 'open';
 
+/**
+ * The calls a workload may make, all without parameters: the cheapest one, one with a
+ * real result, and the camera list (whose size grows with the cameras present).
+ */
+export const BENCH_METHODS = ['ping', 'get_server_info', 'get_camera_list'] as const;
+export type BenchMethod = (typeof BENCH_METHODS)[number];
+
+/** What a workload alternates between when LoadParams.methods is not given (the rpc section). */
+export const DEFAULT_METHODS: readonly BenchMethod[] = ['ping', 'get_server_info'];
+
 /** The admin JWT every benchmark connection authenticates with once, before its warm-up. */
 export const AUTH_TOKEN_ENV = 'BENCH_AUTH_TOKEN';
 /** The API key auth-load.ts authenticates with (a credential of the other kind). */
@@ -32,12 +42,19 @@ export interface LoadParams {
   drainMs: number;
   /** The server's pid, so its CPU time can be read over exactly the measurement window. */
   serverPid: number;
+  /**
+   * The methods called, in turn (each client starting at its own offset so that all are
+   * in flight at any moment); DEFAULT_METHODS when absent.
+   */
+  methods?: BenchMethod[];
 }
 
 export interface LoadResult {
   mode: LoadMode;
   client: ClientKind;
   clients: number;
+  /** The methods called, in turn. */
+  methods: BenchMethod[];
   /** Measured length of the window in milliseconds (timers are never exact). */
   windowMs: number;
   /** Replies received inside the window. */

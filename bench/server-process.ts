@@ -7,6 +7,7 @@
  * synchronous pino destination, so a pipe nobody drains would eventually block it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Tail, terminate, track } from './children.js';
@@ -36,6 +37,25 @@ export interface ServerOptions {
   apiKeysFile: string;
   /** Per-connection token bucket; the bench sets it far above any rate it can reach. */
   rateLimit: { requestsPerSecond: number; burst: number };
+  /**
+   * More CAMERA_SERVICE_* settings, applied last (so they may replace the ones above),
+   * e.g. the camera section's device directory, probe command and polling.
+   */
+  extraEnv?: Record<string, string>;
+  /**
+   * Every JSON line the server logs, parsed, as it is read (e.g. to time its stages from
+   * its `time` field). Called synchronously from the stdout reader: keep it cheap.
+   */
+  onLog?: (entry: Record<string, unknown>) => void;
+}
+
+/**
+ * The camera device directory inside scratchDir: empty unless a section puts nodes in it,
+ * so the server never scans (nor probes) the machine's real /dev. startServer creates it;
+ * a missing one would be polled and warned about.
+ */
+export function deviceDirOf(scratchDir: string): string {
+  return join(scratchDir, 'dev');
 }
 
 /** The server's own hard shutdown limit is 5 s; allow a little more before SIGKILL. */
@@ -77,14 +97,22 @@ export function serverEnv(options: ServerOptions): NodeJS.ProcessEnv {
     CAMERA_SERVICE_AUTH_JWT_SECRET: options.jwtSecret,
     CAMERA_SERVICE_AUTH_RATE_LIMIT_REQUESTS_PER_SECOND: String(options.rateLimit.requestsPerSecond),
     CAMERA_SERVICE_AUTH_RATE_LIMIT_BURST: String(options.rateLimit.burst),
+    CAMERA_SERVICE_CAMERA_DEVICE_DIR: deviceDirOf(dir),
+    // Read only for a node that appears; inside the scratch directory, so never the real one.
+    CAMERA_SERVICE_CAMERA_SYSFS_DIR: join(dir, 'sys'),
+    ...options.extraEnv,
   };
 }
 
 export async function startServer(options: ServerOptions): Promise<ServerHandle> {
   const bin = join(options.repoRoot, 'packages', 'server', 'dist', 'src', 'bin.js');
+  const env = serverEnv(options);
+  mkdirSync(env.CAMERA_SERVICE_CAMERA_DEVICE_DIR ?? deviceDirOf(options.scratchDir), {
+    recursive: true,
+  });
   const child = spawn(process.execPath, [bin], {
     cwd: options.scratchDir,
-    env: serverEnv(options),
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   track(child);
@@ -105,6 +133,12 @@ export async function startServer(options: ServerOptions): Promise<ServerHandle>
       if (problems.length < MAX_PROBLEMS_KEPT) problems.push(line);
     }
     if (entry.msg === 'listening') onListening?.(entry);
+    try {
+      options.onLog?.(entry);
+    } catch (error) {
+      // A throw here would be uncaught (a stream callback) and take the bench down.
+      process.stderr.write(`[bench] a server log listener threw: ${(error as Error).message}\n`);
+    }
   });
 
   let listening: Record<string, unknown>;

@@ -10,12 +10,11 @@
  * still pending, so no loop can outlive it.
  */
 import { performance } from 'node:perf_hooks';
-import type { BenchMethod, RpcConnection } from './connections.js';
+import type { RpcConnection } from './connections.js';
 import { readCpuSeconds, readMachineCpu } from './proc.js';
-import type { LoadParams, LoadResult } from './protocol.js';
+import { DEFAULT_METHODS, type BenchMethod, type LoadParams, type LoadResult } from './protocol.js';
 import { LatencyRecorder } from './stats.js';
 
-const METHODS: readonly BenchMethod[] = ['ping', 'get_server_info'];
 const MAX_ERROR_SAMPLES = 5;
 /** Time allowed for a polite close at the deadline before it is abandoned. */
 const CLOSE_WITHIN_MS = 1000;
@@ -63,6 +62,8 @@ export async function runWorkload(
   const windowEnd = windowStart + params.durationMs;
   const timeline = { windowStart, windowEnd, deadline: windowEnd + params.drainMs };
   const tally = new Tally(timeline);
+  const methods: readonly BenchMethod[] =
+    params.methods && params.methods.length > 0 ? params.methods : DEFAULT_METHODS;
   const cpu = sampleCpuOverWindow(params.serverPid, timeline);
 
   const deadline = setTimeout(() => {
@@ -70,9 +71,11 @@ export async function runWorkload(
   }, timeline.deadline - start);
   try {
     if (params.mode === 'closed') {
-      await Promise.all(connections.map((c, i) => closedLoop(c, i, tally, params.drainMs)));
+      await Promise.all(
+        connections.map((c, i) => closedLoop(c, i, methods, tally, params.drainMs)),
+      );
     } else {
-      await openLoop(connections, params, tally);
+      await openLoop(connections, params, methods, tally);
     }
   } finally {
     clearTimeout(deadline);
@@ -85,6 +88,7 @@ export async function runWorkload(
     mode: params.mode,
     client: params.client,
     clients: connections.length,
+    methods: [...methods],
     windowMs: params.durationMs,
     completed: tally.completed,
     requestsPerSecond: Math.round(tally.completed / seconds),
@@ -106,16 +110,17 @@ export async function runWorkload(
 async function closedLoop(
   connection: RpcConnection,
   index: number,
+  methods: readonly BenchMethod[],
   tally: Tally,
   timeoutMs: number,
 ): Promise<void> {
   const { windowStart, windowEnd } = tally.timeline;
-  // Start clients on alternate methods so both are in flight at any moment.
+  // Start clients on alternate methods so all of them are in flight at any moment.
   let turn = index;
   for (;;) {
     const sentAt = performance.now();
     if (sentAt >= windowEnd) return;
-    const method = METHODS[turn++ % METHODS.length] as BenchMethod;
+    const method = methods[turn++ % methods.length] as BenchMethod;
     if (sentAt >= windowStart) tally.sent += 1;
     try {
       await connection.call(method, timeoutMs);
@@ -139,6 +144,7 @@ async function closedLoop(
 function openLoop(
   connections: readonly RpcConnection[],
   params: LoadParams,
+  methods: readonly BenchMethod[],
   tally: Tally,
 ): Promise<void> {
   const { windowStart, windowEnd, deadline } = tally.timeline;
@@ -149,7 +155,7 @@ function openLoop(
   const nextMethod = (i: number): BenchMethod => {
     const turn = turns[i] ?? 0;
     turns[i] = turn + 1;
-    return METHODS[turn % METHODS.length] as BenchMethod;
+    return methods[turn % methods.length] as BenchMethod;
   };
   // One timeout for every call: Node keeps a timer list per distinct duration, and a
   // per-call "time left until the deadline" would make a new list for every request.
