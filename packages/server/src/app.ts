@@ -15,6 +15,12 @@ import {
   resolveJwtSecret,
 } from './auth/index.js';
 import { CameraService, registerCameraMethods, cameraStatusUpdate } from './cameras/index.js';
+import {
+  RecordingService,
+  SnapshotService,
+  recordingStatusUpdate,
+  registerCaptureMethods,
+} from './capture/index.js';
 import type { Config, ConfigStore, ReloadResult } from './config/index.js';
 import { HealthRegistry, ServiceMetrics, healthHandler } from './health/index.js';
 import type { Logger } from './logging/index.js';
@@ -85,6 +91,8 @@ export class App {
   readonly authenticator: Authenticator;
   readonly media: MediaPlane;
   readonly cameras: CameraService;
+  readonly snapshots: SnapshotService;
+  readonly recordings: RecordingService;
   readonly #access: AuthAccessControl;
   readonly #throttle: FailureThrottle;
   readonly #config: ConfigStore;
@@ -219,6 +227,42 @@ export class App {
         (session) => session.host ?? '',
       );
     });
+    const captureLog = this.#log.child({ component: 'capture' });
+    this.snapshots = new SnapshotService({
+      media: this.media,
+      log: captureLog,
+      dir: () => this.#config.current.storage.snapshots_dir,
+    });
+    this.recordings = new RecordingService({
+      media: this.media,
+      log: captureLog,
+      config: () => this.#config.current,
+    });
+    this.cameras.setHooks({
+      recording: (device) => this.recordings.state(device),
+      beforeDisconnect: async (device) => {
+        if (this.recordings.state(device).active) {
+          await this.recordings.end(device, 'camera disconnected');
+        }
+      },
+    });
+    this.recordings.on('status', (event) => {
+      this.ws.broadcast(recordingStatusUpdate.name, event);
+      // The camera object's recording block changed too.
+      const camera = this.cameras.get(event.device);
+      if (
+        camera &&
+        (event.status === 'STARTED' || event.status === 'STOPPED' || event.status === 'FAILED')
+      ) {
+        this.cameras.emit('update', camera);
+      }
+    });
+    registerCaptureMethods(this.methods, {
+      cameras: this.cameras,
+      snapshots: this.snapshots,
+      recordings: this.recordings,
+    });
+
     this.health.register({
       name: 'cameras',
       critical: true,
@@ -230,8 +274,19 @@ export class App {
         name: 'MediaMTX Camera Service',
         version: VERSION,
         apiVersion: API_VERSION,
-        capabilities: ['json-rpc-2.0', 'batch', 'notifications', 'jwt', 'api-keys'],
-        supportedFormats: [],
+        capabilities: [
+          'json-rpc-2.0',
+          'batch',
+          'notifications',
+          'jwt',
+          'api-keys',
+          'hot-plug',
+          'snapshots',
+          'recordings',
+          'segments',
+        ],
+        // Recording containers and the snapshot image format.
+        supportedFormats: ['mp4', 'mkv', 'jpg'],
       },
       methods: this.methods,
       health: this.health,
@@ -261,6 +316,8 @@ export class App {
     this.apiKeys.watch();
     // The media server first: by the time clients connect, streams can be served.
     await this.media.start();
+    await this.recordings.recover();
+    this.recordings.start();
     await this.cameras.start();
     const api = await listen(this.#apiServer, config.server.port, config.server.host, 'API server');
     const health = await listen(
@@ -323,6 +380,8 @@ export class App {
     this.health.setReady(false, 'the service is stopping');
     const timeoutMs = this.#config.current.server.shutdown_timeout_seconds * 1000;
     await Promise.all([closeServer(this.#apiServer), this.ws.close(timeoutMs)]);
+    // Recordings first: their files are finalised while the streams still run.
+    await this.recordings.stop();
     await this.cameras.stop();
     await this.media.stop();
     await closeServer(this.#healthServer);

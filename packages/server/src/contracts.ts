@@ -7,6 +7,7 @@ import { authContracts } from './auth/index.js';
 import type { MethodContract } from './rpc/index.js';
 import { systemContracts } from './system/index.js';
 import { cameraContracts, cameraStatusUpdate } from './cameras/index.js';
+import { captureContracts, recordingStatusUpdate } from './capture/index.js';
 import { mediaContracts } from './media/index.js';
 
 export const allContracts: readonly MethodContract[] = [
@@ -14,7 +15,8 @@ export const allContracts: readonly MethodContract[] = [
   ...systemContracts,
   ...mediaContracts,
   ...cameraContracts,
+  ...captureContracts,
 ];
 
 /** Server-to-client notifications, for the API reference and the SDK's types. */
-export const allNotifications = [cameraStatusUpdate] as const;
+export const allNotifications = [cameraStatusUpdate, recordingStatusUpdate] as const;

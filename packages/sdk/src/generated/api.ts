@@ -192,6 +192,66 @@ export interface GetCameraStatusResult {
   };
 }
 
+/** Takes a JPEG of a camera: from its running stream (tier 1), by starting it (tier 2), or from the device directly (tier 3). (role: operator) */
+export interface TakeSnapshotParams {
+  device: string;
+  filename?: string;
+  format?: 'jpg' | 'jpeg';
+  quality?: number;
+  overwrite?: boolean;
+}
+
+export interface TakeSnapshotResult {
+  device: string;
+  filename: string;
+  status: 'SUCCESS';
+  timestamp: string;
+  file_size: number;
+  file_path: string;
+  tier: 1 | 2 | 3;
+  capture_ms: number;
+}
+
+/** Starts recording a camera (one recording per camera): until stopped, or for a duration; rotated into segments. (role: operator) */
+export interface StartRecordingParams {
+  device: string;
+  duration?: number;
+  duration_seconds?: number;
+  duration_minutes?: number;
+  duration_hours?: number;
+  format?: 'mp4' | 'mkv';
+  segment_seconds?: number;
+}
+
+export interface StartRecordingResult {
+  device: string;
+  session_id: string;
+  filename: string;
+  status: 'STARTED';
+  start_time: string;
+  duration: number | null;
+  format: 'mp4' | 'mkv';
+  segment_seconds: number;
+}
+
+/** Stops a camera's recording, finalises its files and returns what was written, measured from the files. (role: operator) */
+export interface StopRecordingParams {
+  device: string;
+}
+
+export interface StopRecordingResult {
+  device: string;
+  session_id: string;
+  filename: string;
+  status: 'STOPPED';
+  start_time: string;
+  end_time: string;
+  duration: number;
+  file_size: number;
+  files: string[];
+  reason: string;
+}
+
 /** A camera was connected, disconnected, failed, or its stream became ready; params are the camera object. */
 export interface CameraStatusUpdateNotification {
   device: string;
@@ -225,6 +285,17 @@ export interface CameraStatusUpdateNotification {
   stream_ready: boolean;
 }
 
+/** A recording started, rotated to a new file, stopped (reason: manual, duration reached, camera disconnected, storage critical, media server lost, service stopping) or failed (reason from ffmpeg). */
+export interface RecordingStatusUpdateNotification {
+  device: string;
+  status: 'STARTED' | 'ROTATED' | 'STOPPED' | 'FAILED';
+  session_id: string;
+  filename: string;
+  duration: number | null;
+  reason?: string;
+  files?: string[];
+}
+
 /** Every method: its params and result. */
 export interface Methods {
   authenticate: { params: AuthenticateParams; result: AuthenticateResult };
@@ -235,11 +306,15 @@ export interface Methods {
   get_streams: { params: GetStreamsParams; result: GetStreamsResult };
   get_camera_list: { params: GetCameraListParams; result: GetCameraListResult };
   get_camera_status: { params: GetCameraStatusParams; result: GetCameraStatusResult };
+  take_snapshot: { params: TakeSnapshotParams; result: TakeSnapshotResult };
+  start_recording: { params: StartRecordingParams; result: StartRecordingResult };
+  stop_recording: { params: StopRecordingParams; result: StopRecordingResult };
 }
 
 /** Every server notification: its params. */
 export interface Notifications {
   camera_status_update: CameraStatusUpdateNotification;
+  recording_status_update: RecordingStatusUpdateNotification;
 }
 
 export type MethodName = keyof Methods;

@@ -3,7 +3,7 @@ import { ServiceError } from '../errors/index.js';
 import { mediaServerError } from '../media/index.js';
 import type { MethodRegistry } from '../rpc/index.js';
 import { getCameraList, getCameraStatus } from './contracts.js';
-import type { CameraService } from './service.js';
+import type { CameraRecord, CameraService } from './service.js';
 
 export function registerCameraMethods(methods: MethodRegistry, cameras: CameraService): void {
   methods.register(getCameraList, (_params, ctx) => {
@@ -16,23 +16,7 @@ export function registerCameraMethods(methods: MethodRegistry, cameras: CameraSe
   });
 
   methods.register(getCameraStatus, async ({ device }, ctx) => {
-    const camera = cameras.get(device);
-    if (!camera) {
-      throw new ServiceError(
-        'camera_not_found',
-        `There is no camera ${JSON.stringify(device)}: get_camera_list lists the cameras.`,
-        { device },
-      );
-    }
-    if (camera.status !== 'CONNECTED') {
-      throw new ServiceError(
-        'camera_unavailable',
-        camera.status === 'DISCONNECTED'
-          ? `The camera ${device} is disconnected: plug it back in.`
-          : `The camera ${device} is not available: ${camera.error ?? 'it is in error'}`,
-        { device, status: camera.status },
-      );
-    }
+    const camera = connectedCamera(cameras, device);
     let metrics;
     try {
       metrics = await cameras.metrics(camera, { correlationId: ctx.correlationId });
@@ -42,4 +26,26 @@ export function registerCameraMethods(methods: MethodRegistry, cameras: CameraSe
     const { ready: _ready, ...figures } = metrics;
     return { ...cameras.toObject(camera, ctx.session.host), metrics: figures };
   });
+}
+
+/** The camera, connected: -1000 when unknown, -1001 when disconnected or in error. */
+export function connectedCamera(cameras: CameraService, device: string): CameraRecord {
+  const camera = cameras.get(device);
+  if (!camera) {
+    throw new ServiceError(
+      'camera_not_found',
+      `There is no camera ${JSON.stringify(device)}: get_camera_list lists the cameras.`,
+      { device },
+    );
+  }
+  if (camera.status !== 'CONNECTED') {
+    throw new ServiceError(
+      'camera_unavailable',
+      camera.status === 'DISCONNECTED'
+        ? `The camera ${device} is disconnected: plug it back in.`
+        : `The camera ${device} is not available: ${camera.error ?? 'it is in error'}`,
+      { device, status: camera.status },
+    );
+  }
+  return camera;
 }

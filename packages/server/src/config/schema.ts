@@ -242,6 +242,8 @@ const storageSchema = z
     warn_percent: percent.default(80),
     block_percent: percent.default(90),
     critical_percent: percent.default(95),
+    /** How often free space is checked while recordings run (critical stops them). */
+    check_interval_seconds: positiveSeconds('the storage check interval').default(10),
   })
   .refine((s) => s.warn_percent <= s.block_percent && s.block_percent <= s.critical_percent, {
     error: 'expected warn_percent <= block_percent <= critical_percent',
@@ -341,5 +343,6 @@ export const LIVE_KEYS: readonly string[] = [
   'storage.warn_percent',
   'storage.block_percent',
   'storage.critical_percent',
+  'storage.check_interval_seconds',
   'retention',
 ];

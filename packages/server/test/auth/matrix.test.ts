@@ -20,6 +20,11 @@ const SAMPLE_PARAMS: Record<string, (credential: string) => Record<string, unkno
   get_streams: () => ({}),
   get_camera_list: () => ({}),
   get_camera_status: () => ({ device: 'test0' }),
+  take_snapshot: () => ({ device: 'test0' }),
+  // Methods are called in registration order for each credential: every start is
+  // followed by its stop, so an allowed stop always finds a recording.
+  start_recording: () => ({ device: 'test0' }),
+  stop_recording: () => ({ device: 'test0' }),
 };
 
 type CredentialKind =

@@ -31,6 +31,9 @@ describe('service methods', () => {
       'get_status',
       'get_streams',
       'ping',
+      'start_recording',
+      'stop_recording',
+      'take_snapshot',
     ]);
     assert.deepEqual(info.limits, {
       max_message_bytes: 65536,
@@ -38,6 +41,8 @@ describe('service methods', () => {
       max_connections: 100,
     });
     assert.equal(info.max_cameras, 16);
+    assert.deepEqual(info.supported_formats, ['mp4', 'mkv', 'jpg']);
+    assert.ok(info.capabilities.includes('recordings'));
   });
 
   it('get_status reports the components and uptime', async () => {

@@ -1,0 +1,21 @@
+export { runFfmpeg, parseProgress, runningFfmpegCount, FfmpegRun } from './ffmpeg.js';
+export type { FfmpegExit, FfmpegOptions, FfmpegProgress } from './ffmpeg.js';
+export { SnapshotService, jpegQscale } from './snapshot.js';
+export type { SnapshotRequest, SnapshotResult, SnapshotTier } from './snapshot.js';
+export { RecordingService } from './recorder.js';
+export type {
+  RecordingEvent,
+  RecordingFormat,
+  StartResult,
+  StopReason,
+  StopResult,
+} from './recorder.js';
+export { probeDuration } from './probe.js';
+export { registerCaptureMethods } from './methods.js';
+export {
+  captureContracts,
+  recordingStatusUpdate,
+  startRecording,
+  stopRecording,
+  takeSnapshot,
+} from './contracts.js';

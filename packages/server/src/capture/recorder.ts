@@ -1,0 +1,536 @@
+/**
+ * Recordings: ffmpeg reads the camera's RTSP stream and copies it (`-c copy`, no
+ * re-encoding) through the segment muxer into crash-safe files:
+ *
+ * - MP4 is fragmented (`frag_keyframe+empty_moov+default_base_moof`, a fragment at least
+ *   every second): a killed ffmpeg leaves every finished fragment playable. Matroska is
+ *   playable up to its last cluster by nature.
+ * - Segments rotate every `segment_seconds` on a keyframe, with no frame lost between
+ *   them (one muxer writes them all); each new file is announced (ROTATED).
+ * - One recording per camera; a timed one stops by itself (`-t`).
+ *
+ * Each session has a journal (`<recordings>/.sessions/<id>.json`) listing its files while
+ * it runs; a journal found at start-up is a recording a crash left open: its files are
+ * checked (and remuxed if ffprobe cannot read them) and reported in the log.
+ */
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { CameraRecord } from '../cameras/index.js';
+import type { Config } from '../config/index.js';
+import { ServiceError } from '../errors/index.js';
+import { recordingName, thresholdStatus, volumeUsage } from '../files/index.js';
+import type { Logger } from '../logging/index.js';
+import type { MediaPlane } from '../media/index.js';
+import { runFfmpeg, type FfmpegExit, type FfmpegRun } from './ffmpeg.js';
+import { probeDuration } from './probe.js';
+
+export type RecordingFormat = 'mp4' | 'mkv';
+export type RecordingStatus = 'STARTED' | 'ROTATED' | 'STOPPED' | 'FAILED';
+export type StopReason =
+  | 'manual'
+  | 'duration reached'
+  | 'camera disconnected'
+  | 'storage critical'
+  | 'media server lost'
+  | 'service stopping';
+
+export interface RecordingEvent {
+  device: string;
+  status: RecordingStatus;
+  session_id: string;
+  filename: string;
+  /** Seconds recorded so far (STARTED: the requested duration, or null). */
+  duration: number | null;
+  reason?: string;
+  files?: string[];
+}
+
+export interface StartRequest {
+  camera: CameraRecord;
+  /** Seconds; null or omitted: until stopped. */
+  durationSeconds?: number | null;
+  format?: RecordingFormat;
+  segmentSeconds?: number;
+  correlationId?: string;
+}
+
+export interface StartResult {
+  device: string;
+  session_id: string;
+  filename: string;
+  status: 'STARTED';
+  start_time: string;
+  duration: number | null;
+  format: RecordingFormat;
+  segment_seconds: number;
+}
+
+export interface StopResult {
+  device: string;
+  session_id: string;
+  filename: string;
+  status: 'STOPPED';
+  start_time: string;
+  end_time: string;
+  /** Seconds of video in the files, per ffprobe. */
+  duration: number;
+  /** Bytes, all segments. */
+  file_size: number;
+  files: string[];
+  reason: string;
+}
+
+interface Session {
+  id: string;
+  device: string;
+  camera: CameraRecord;
+  format: RecordingFormat;
+  startTime: Date;
+  startedAt: number;
+  durationSeconds: number | null;
+  segmentSeconds: number;
+  files: string[];
+  run: FfmpegRun;
+  stopReason: StopReason | null;
+  result: Promise<StopResult>;
+}
+
+export interface RecorderOptions {
+  media: MediaPlane;
+  log: Logger;
+  config: () => Config;
+  /** How often free space is checked while recording (default: storage.check_interval_seconds). */
+  storageCheckMs?: number;
+}
+
+export interface RecorderEvents {
+  status: [RecordingEvent];
+}
+
+const EXTENSIONS: Record<RecordingFormat, string> = { mp4: 'mp4', mkv: 'mkv' };
+const MUXERS: Record<RecordingFormat, string> = { mp4: 'mp4', mkv: 'matroska' };
+const SEGMENT_OPTIONS: Record<RecordingFormat, string> = {
+  mp4: 'movflags=+frag_keyframe+empty_moov+default_base_moof:frag_duration=1000000:flush_packets=1',
+  mkv: 'cluster_time_limit=1000:flush_packets=1',
+};
+
+export class RecordingService extends EventEmitter<RecorderEvents> {
+  readonly #options: RecorderOptions;
+  readonly #sessions = new Map<string, Session>();
+  readonly #starting = new Set<string>();
+  #storageTimer: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(options: RecorderOptions) {
+    super();
+    this.#options = options;
+  }
+
+  get #dir(): string {
+    return this.#options.config().storage.recordings_dir;
+  }
+
+  /** The live state of a camera's recording, for the camera object. */
+  state(device: string) {
+    const session = this.#sessions.get(device);
+    if (!session) return { active: false, session_id: null, filename: null, elapsed_seconds: null };
+    return {
+      active: true,
+      session_id: session.id,
+      filename: session.files[session.files.length - 1] ?? null,
+      elapsed_seconds: Math.round((performance.now() - session.startedAt) / 100) / 10,
+    };
+  }
+
+  activeCount(): number {
+    return this.#sessions.size;
+  }
+
+  /** Whether a file belongs to a recording being written (the files module refuses to delete it). */
+  isBeingWritten(filename: string): boolean {
+    for (const session of this.#sessions.values())
+      if (session.files.includes(filename)) return true;
+    return false;
+  }
+
+  /** Starts checking free space while recordings run (storage.check_interval_seconds, live). */
+  start(): void {
+    this.#stopped = false;
+    const next = () => {
+      if (this.#stopped) return;
+      const ms =
+        this.#options.storageCheckMs ??
+        this.#options.config().storage.check_interval_seconds * 1000;
+      this.#storageTimer = setTimeout(() => {
+        void this.#checkStorage().finally(next);
+      }, ms);
+      this.#storageTimer.unref();
+    };
+    next();
+  }
+
+  async begin(request: StartRequest): Promise<StartResult> {
+    const { camera } = request;
+    const config = this.#options.config();
+    const existing = this.#sessions.get(camera.device);
+    if (existing || this.#starting.has(camera.device)) {
+      throw new ServiceError(
+        'recording_in_progress',
+        `The camera ${camera.device} is already recording (session ${existing?.id ?? 'starting'}): stop it first.`,
+        { device: camera.device, ...(existing && { session_id: existing.id }) },
+      );
+    }
+    if (!camera.pathCreated) {
+      throw new ServiceError(
+        'camera_unavailable',
+        `The camera ${camera.device} has no stream to record.`,
+        {
+          device: camera.device,
+        },
+      );
+    }
+    this.#starting.add(camera.device);
+    try {
+      const dir = this.#dir;
+      await mkdir(join(dir, '.sessions'), { recursive: true });
+      await this.#refuseWhenFull(dir);
+      const format = request.format ?? config.recording.format;
+      const segmentSeconds = request.segmentSeconds ?? config.recording.segment_seconds;
+      const durationSeconds = request.durationSeconds ?? null;
+      // The stream must run before ffmpeg connects: an idle on-demand stream is started.
+      await this.#options.media.waitReady(
+        camera.path,
+        request.correlationId ? { correlationId: request.correlationId } : undefined,
+      );
+      const startTime = new Date();
+      const id = randomUUID();
+      // Segments share the session's start time and are numbered: names known in advance,
+      // sorted by time, never colliding.
+      const stem = recordingName(camera.path, startTime, '').slice(0, -1);
+      const first = `${stem}_001.${EXTENSIONS[format]}`;
+      const pattern = `${stem}_%03d.${EXTENSIONS[format]}`;
+      const args = [
+        ...['-loglevel', 'info', '-rtsp_transport', 'tcp'],
+        ...['-analyzeduration', '0', '-probesize', '32768'],
+        ...['-i', `${this.#options.media.rtspBase()}/${camera.path}`],
+        ...['-map', '0:v', '-c', 'copy'],
+        ...(durationSeconds !== null ? ['-t', String(durationSeconds)] : []),
+        ...['-f', 'segment', '-segment_time', String(segmentSeconds)],
+        ...['-segment_format', MUXERS[format], '-reset_timestamps', '1'],
+        ...['-segment_start_number', '1'],
+        // Each fragment (MP4) or cluster (Matroska) of at most 1 s reaches the disk when it
+        // is complete: without flush_packets the segment's writer holds 32 KB in memory, which
+        // a killed ffmpeg takes with it (at 600 kbit/s, the first seconds of every file).
+        ...['-segment_format_options', SEGMENT_OPTIONS[format]],
+        join(dir, pattern),
+      ];
+      const run = runFfmpeg({
+        name: `recording ${camera.path}`,
+        args,
+        log: this.#options.log,
+        graceMs: 5000,
+        tailLines: 30,
+        ...(request.correlationId && { correlationId: request.correlationId }),
+      });
+      const session: Session = {
+        id,
+        device: camera.device,
+        camera,
+        format,
+        startTime,
+        startedAt: performance.now(),
+        durationSeconds,
+        segmentSeconds,
+        files: [first],
+        run,
+        stopReason: null,
+        result: Promise.resolve() as unknown as Promise<StopResult>,
+      };
+      run.on('stderr', (line) => this.#onStderr(session, line));
+      session.result = run.done.then((exit) => this.#finish(session, exit));
+      this.#sessions.set(camera.device, session);
+      await this.#journal(session);
+      this.#options.log.info(
+        {
+          device: camera.device,
+          session_id: id,
+          filename: first,
+          format,
+          duration: durationSeconds,
+          segment_seconds: segmentSeconds,
+        },
+        'recording started',
+      );
+      this.emit('status', {
+        device: camera.device,
+        status: 'STARTED',
+        session_id: id,
+        filename: first,
+        duration: durationSeconds,
+      });
+      return {
+        device: camera.device,
+        session_id: id,
+        filename: first,
+        status: 'STARTED',
+        start_time: startTime.toISOString(),
+        duration: durationSeconds,
+        format,
+        segment_seconds: segmentSeconds,
+      };
+    } finally {
+      this.#starting.delete(camera.device);
+    }
+  }
+
+  /** Stops a camera's recording cleanly and measures what it wrote. */
+  async end(device: string, reason: StopReason = 'manual'): Promise<StopResult> {
+    const session = this.#sessions.get(device);
+    if (!session) {
+      throw new ServiceError('camera_unavailable', `The camera ${device} is not recording.`, {
+        device,
+      });
+    }
+    session.stopReason ??= reason;
+    await session.run.stop();
+    return session.result;
+  }
+
+  /** Stops every recording (service shutdown, storage critical). */
+  async endAll(reason: StopReason): Promise<void> {
+    await Promise.all(
+      [...this.#sessions.keys()].map((device) => this.end(device, reason).catch(() => undefined)),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#storageTimer);
+    await this.endAll('service stopping');
+  }
+
+  /** Reports (and repairs when needed) recordings a crash left open. */
+  async recover(): Promise<void> {
+    const journals = join(this.#dir, '.sessions');
+    let names: string[];
+    try {
+      names = await readdir(journals);
+    } catch {
+      return;
+    }
+    for (const name of names.filter((n) => n.endsWith('.json'))) {
+      const path = join(journals, name);
+      try {
+        const journal = JSON.parse(await readFile(path, 'utf8')) as {
+          device: string;
+          files: string[];
+          start_time: string;
+        };
+        const found: { file: string; duration: number | null; repaired: boolean }[] = [];
+        for (const file of journal.files) {
+          const full = join(this.#dir, basename(file));
+          if (!(await stat(full).catch(() => null))) continue;
+          let duration = await probeDuration(full).catch(() => null);
+          let repaired = false;
+          if (duration === null) {
+            repaired = await this.#remux(full);
+            duration = await probeDuration(full).catch(() => null);
+          }
+          found.push({ file: basename(file), duration, repaired });
+        }
+        this.#options.log.warn(
+          { device: journal.device, start_time: journal.start_time, files: found },
+          'recording left open by an earlier run recovered',
+        );
+      } catch (error) {
+        this.#options.log.error(
+          { journal: name, err: (error as Error).message },
+          'could not recover a recording journal',
+        );
+      }
+      await unlink(path).catch(() => undefined);
+    }
+  }
+
+  async #remux(file: string): Promise<boolean> {
+    const fixed = `${file}.repair${file.slice(file.lastIndexOf('.'))}`;
+    const run = runFfmpeg({
+      name: `repair ${basename(file)}`,
+      args: [
+        '-loglevel',
+        'error',
+        '-err_detect',
+        'ignore_err',
+        '-i',
+        file,
+        '-map',
+        '0',
+        '-c',
+        'copy',
+        '-y',
+        fixed,
+      ],
+      log: this.#options.log,
+      timeoutMs: 120_000,
+    });
+    const exit = await run.done;
+    if (exit.code === 0) {
+      await rename(fixed, file);
+      return true;
+    }
+    await rm(fixed, { force: true });
+    return false;
+  }
+
+  async #refuseWhenFull(dir: string): Promise<void> {
+    const config = this.#options.config();
+    const usage = await volumeUsage(dir);
+    const status = thresholdStatus(usage.usage_percentage, config.storage);
+    if (status === 'critical') {
+      throw new ServiceError(
+        'storage_critical',
+        `Storage is critically full (${usage.usage_percentage}% used, limit ${config.storage.critical_percent}%): free space before recording.`,
+        { usage_percentage: usage.usage_percentage },
+      );
+    }
+    if (status === 'block') {
+      throw new ServiceError(
+        'storage_low',
+        `Storage is low (${usage.usage_percentage}% used, recordings refused from ${config.storage.block_percent}%): delete old recordings or raise storage.block_percent.`,
+        { usage_percentage: usage.usage_percentage },
+      );
+    }
+  }
+
+  async #checkStorage(): Promise<void> {
+    if (this.#sessions.size === 0) return;
+    try {
+      const config = this.#options.config();
+      const usage = await volumeUsage(this.#dir);
+      if (thresholdStatus(usage.usage_percentage, config.storage) === 'critical') {
+        this.#options.log.error(
+          { usage_percentage: usage.usage_percentage },
+          'storage critical: stopping every recording',
+        );
+        await this.endAll('storage critical');
+      }
+    } catch (error) {
+      this.#options.log.warn({ err: (error as Error).message }, 'could not check free space');
+    }
+  }
+
+  /** The segment muxer says "Opening '<file>' for writing" for every new segment. */
+  #onStderr(session: Session, line: string): void {
+    const match = /Opening '([^']+)' for writing/.exec(line);
+    if (!match?.[1]) return;
+    const file = basename(match[1]);
+    if (session.files.includes(file)) return;
+    session.files.push(file);
+    void this.#journal(session);
+    this.#options.log.info(
+      { device: session.device, session_id: session.id, filename: file },
+      'recording rotated',
+    );
+    this.emit('status', {
+      device: session.device,
+      status: 'ROTATED',
+      session_id: session.id,
+      filename: file,
+      duration: Math.round((performance.now() - session.startedAt) / 100) / 10,
+    });
+  }
+
+  async #finish(session: Session, exit: FfmpegExit): Promise<StopResult> {
+    const endTime = new Date();
+    this.#sessions.delete(session.device);
+    let reason: string | null = session.stopReason;
+    let failed = false;
+    if (reason === null) {
+      const elapsed = (performance.now() - session.startedAt) / 1000;
+      if (
+        exit.code === 0 &&
+        session.durationSeconds !== null &&
+        elapsed >= session.durationSeconds - 1
+      ) {
+        reason = 'duration reached';
+      } else if (
+        this.#options.media.monitor.reachable === false ||
+        !this.#options.media.breaker.allows()
+      ) {
+        reason = 'media server lost';
+      } else {
+        failed = true;
+        reason = exit.signal
+          ? `ffmpeg was killed (${exit.signal})`
+          : exit.stderrTail
+              .filter((l) => !/^(Opening|Input|Output|Stream|Press|\s)/.test(l))
+              .slice(-2)
+              .join(' / ') || `ffmpeg exited with status ${exit.code}`;
+      }
+    }
+    const measured = await Promise.all(
+      session.files.map(async (file) => {
+        const full = join(this.#dir, file);
+        const size = (await stat(full).catch(() => null))?.size ?? 0;
+        const duration = size > 0 ? await probeDuration(full).catch(() => null) : null;
+        return { file, size, duration };
+      }),
+    );
+    const present = measured.filter((m) => m.size > 0);
+    const result: StopResult = {
+      device: session.device,
+      session_id: session.id,
+      filename: session.files[0] ?? '',
+      status: 'STOPPED',
+      start_time: session.startTime.toISOString(),
+      end_time: endTime.toISOString(),
+      duration: Math.round(present.reduce((sum, m) => sum + (m.duration ?? 0), 0) * 1000) / 1000,
+      file_size: present.reduce((sum, m) => sum + m.size, 0),
+      files: present.map((m) => m.file),
+      reason,
+    };
+    await unlink(join(this.#dir, '.sessions', `${session.id}.json`)).catch(() => undefined);
+    this.#options.log.info(
+      {
+        device: session.device,
+        session_id: session.id,
+        reason,
+        duration: result.duration,
+        files: result.files,
+        failed,
+      },
+      failed ? 'recording failed' : 'recording stopped',
+    );
+    this.emit('status', {
+      device: session.device,
+      status: failed ? 'FAILED' : 'STOPPED',
+      session_id: session.id,
+      filename: result.filename,
+      duration: result.duration,
+      reason,
+      files: result.files,
+    });
+    return result;
+  }
+
+  async #journal(session: Session): Promise<void> {
+    const file = join(this.#dir, '.sessions', `${session.id}.json`);
+    const text = JSON.stringify({
+      session_id: session.id,
+      device: session.device,
+      format: session.format,
+      start_time: session.startTime.toISOString(),
+      files: session.files,
+    });
+    await writeFile(`${file}.tmp`, text)
+      .then(() => rename(`${file}.tmp`, file))
+      .catch((error: unknown) =>
+        this.#options.log.warn(
+          { err: (error as Error).message },
+          'could not write the recording journal',
+        ),
+      );
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * take_snapshot, in tiers:
+ *
+ *   1. the stream is ready: one frame from its RTSP URL. The media server starts a new
+ *      reader at the last keyframe (the embedded relay's GOP cache; MediaMTX waits for the
+ *      next one), and with a short probe (`-analyzeduration 0`) ffmpeg decodes it at once:
+ *      about 0.1 s. The picture is at most one GOP (1 s by default) old.
+ *   2. the stream is idle (on demand): start it (waitReady), then as tier 1.
+ *   3. a V4L2 camera whose stream cannot start: straight from the device, when nothing
+ *      else holds it, skipping the first frames while exposure settles.
+ *
+ * Requests for the same camera (and quality) that arrive while a grab is under way share
+ * that grab: one frame, written to each caller's own file. Files are written under a
+ * temporary name and renamed, so a half-written snapshot is never seen.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CameraRecord } from '../cameras/index.js';
+import { ServiceError } from '../errors/index.js';
+import { checkFilename, snapshotName } from '../files/index.js';
+import type { Logger } from '../logging/index.js';
+import type { MediaPlane } from '../media/index.js';
+import { runFfmpeg } from './ffmpeg.js';
+
+export type SnapshotTier = 1 | 2 | 3;
+
+export interface SnapshotRequest {
+  camera: CameraRecord;
+  filename?: string;
+  /** 1 (smallest) to 100 (best); default 85. */
+  quality?: number;
+  /** Replace an existing file of that name (default false: -1011). */
+  overwrite?: boolean;
+  correlationId?: string;
+}
+
+export interface SnapshotResult {
+  device: string;
+  filename: string;
+  status: 'SUCCESS';
+  timestamp: string;
+  file_size: number;
+  file_path: string;
+  tier: SnapshotTier;
+  capture_ms: number;
+}
+
+interface Grab {
+  frame: Promise<{ jpeg: Buffer; tier: SnapshotTier }>;
+}
+
+export interface SnapshotOptions {
+  media: MediaPlane;
+  log: Logger;
+  dir: () => string;
+  /** One grab's limit (default 10 s). */
+  grabTimeoutMs?: number;
+  /** How long to wait for an idle stream to start (default: the media plane's). */
+  startTimeoutMs?: number;
+}
+
+/** JPEG quality 1..100 → ffmpeg's -q:v 31..2 (lower is better). */
+export function jpegQscale(quality: number): number {
+  return Math.round(31 - (Math.min(100, Math.max(1, quality)) / 100) * 29);
+}
+
+/** Frames skipped in a direct grab: a camera that was just opened shows dark frames first. */
+const WARMUP_FRAMES = 5;
+
+export class SnapshotService {
+  readonly #options: SnapshotOptions;
+  readonly #inflight = new Map<string, Grab>();
+
+  constructor(options: SnapshotOptions) {
+    this.#options = options;
+  }
+
+  async take(request: SnapshotRequest): Promise<SnapshotResult> {
+    const { camera } = request;
+    const started = performance.now();
+    const filename = request.filename
+      ? checkFilename(request.filename, ['jpg', 'jpeg'])
+      : snapshotName(camera.path, new Date(), 'jpg');
+    const dir = this.#options.dir();
+    await mkdir(dir, { recursive: true });
+    const file = join(dir, filename);
+    if (!request.overwrite && (await exists(file))) {
+      throw new ServiceError(
+        'invalid_filename',
+        `A snapshot named ${filename} already exists: choose another name, or pass overwrite: true.`,
+        { filename },
+      );
+    }
+    const quality = request.quality ?? 85;
+    const key = `${camera.device}\0${quality}`;
+    let grab = this.#inflight.get(key);
+    if (!grab) {
+      const frame = this.#grab(camera, quality, request.correlationId);
+      grab = { frame };
+      this.#inflight.set(key, grab);
+      void frame.then(
+        () => this.#inflight.delete(key),
+        () => this.#inflight.delete(key),
+      );
+    }
+    const { jpeg, tier } = await grab.frame;
+    const partial = join(dir, `.${filename}.${randomBytes(4).toString('hex')}.part`);
+    try {
+      await writeFile(partial, jpeg);
+      await rename(partial, file);
+    } catch (error) {
+      await unlink(partial).catch(() => undefined);
+      throw error;
+    }
+    const capture_ms = Math.round(performance.now() - started);
+    this.#options.log.info(
+      {
+        device: camera.device,
+        filename,
+        tier,
+        capture_ms,
+        bytes: jpeg.length,
+        correlation_id: request.correlationId,
+      },
+      'snapshot taken',
+    );
+    return {
+      device: camera.device,
+      filename,
+      status: 'SUCCESS',
+      timestamp: new Date().toISOString(),
+      file_size: jpeg.length,
+      file_path: filename,
+      tier,
+      capture_ms,
+    };
+  }
+
+  async #grab(
+    camera: CameraRecord,
+    quality: number,
+    correlationId: string | undefined,
+  ): Promise<{ jpeg: Buffer; tier: SnapshotTier }> {
+    const { media } = this.#options;
+    const call = correlationId ? { correlationId } : undefined;
+    let tier: SnapshotTier = 1;
+    let startError: Error | null = null;
+    if (camera.pathCreated) {
+      try {
+        const state = await media.client.getPath(camera.path, call);
+        if (!state?.ready) {
+          tier = 2;
+          await media.waitReady(camera.path, call, this.#options.startTimeoutMs);
+        }
+        return { jpeg: await this.#fromStream(camera, quality, correlationId), tier };
+      } catch (error) {
+        startError = error as Error;
+      }
+    }
+    if (camera.kind === 'v4l2') {
+      try {
+        return { jpeg: await this.#fromDevice(camera, quality, correlationId), tier: 3 };
+      } catch (error) {
+        const direct = (error as Error).message;
+        throw new ServiceError(
+          'camera_unavailable',
+          `Could not take a snapshot of ${camera.device}: ${startError ? `${startError.message} ` : ''}Reading the device directly failed too: ${direct}`,
+          { device: camera.device },
+        );
+      }
+    }
+    throw new ServiceError(
+      startError && /media server/i.test(startError.message)
+        ? 'media_server_error'
+        : 'camera_unavailable',
+      `Could not take a snapshot of ${camera.device}: ${startError?.message ?? 'it has no stream'}`,
+      { device: camera.device },
+    );
+  }
+
+  async #fromStream(
+    camera: CameraRecord,
+    quality: number,
+    correlationId?: string,
+  ): Promise<Buffer> {
+    const url = `${this.#options.media.rtspBase()}/${camera.path}`;
+    return this.#run(
+      `snapshot ${camera.path}`,
+      [
+        ...['-loglevel', 'error', '-rtsp_transport', 'tcp'],
+        // Start decoding with what arrives first (the keyframe): no 5 s of probing.
+        ...['-analyzeduration', '0', '-probesize', '32768', '-i', url],
+        ...['-frames:v', '1', '-an', '-f', 'image2pipe', '-c:v', 'mjpeg'],
+        ...['-q:v', String(jpegQscale(quality)), 'pipe:1'],
+      ],
+      correlationId,
+    );
+  }
+
+  async #fromDevice(
+    camera: CameraRecord,
+    quality: number,
+    correlationId?: string,
+  ): Promise<Buffer> {
+    const mode = camera.mode;
+    return this.#run(
+      `snapshot ${camera.device} (direct)`,
+      [
+        ...['-loglevel', 'error', '-f', 'v4l2'],
+        ...(mode ? ['-video_size', `${mode.width}x${mode.height}`] : []),
+        ...['-i', camera.device],
+        ...['-vf', `select=gte(n\\,${WARMUP_FRAMES})`, '-frames:v', '1', '-an'],
+        ...['-f', 'image2pipe', '-c:v', 'mjpeg', '-q:v', String(jpegQscale(quality)), 'pipe:1'],
+      ],
+      correlationId,
+    );
+  }
+
+  async #run(name: string, args: string[], correlationId?: string): Promise<Buffer> {
+    const run = runFfmpeg({
+      name,
+      args,
+      log: this.#options.log,
+      captureStdout: true,
+      timeoutMs: this.#options.grabTimeoutMs ?? 10_000,
+      graceMs: 1000,
+      ...(correlationId && { correlationId }),
+    });
+    const exit = await run.done;
+    const jpeg = run.stdout();
+    if (exit.code === 0 && jpeg.length > 0) return jpeg;
+    const why = exit.timedOut
+      ? `no frame within ${Math.round((this.#options.grabTimeoutMs ?? 10_000) / 1000)} s`
+      : exit.stderrTail.slice(-2).join(' / ') || `ffmpeg exited with ${exit.code ?? exit.signal}`;
+    throw new Error(`${why}.`);
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,3 @@
+export { checkFilename, fileTimestamp, recordingName, snapshotName } from './names.js';
+export { thresholdStatus, volumeUsage } from './storage.js';
+export type { ThresholdStatus, VolumeUsage } from './storage.js';

@@ -1,0 +1,49 @@
+/**
+ * File names of snapshots and recordings: the default ones (sortable, collision-free)
+ * and the rules a caller's name must follow (SPEC section 5).
+ */
+import { randomBytes } from 'node:crypto';
+import { ServiceError } from '../errors/index.js';
+
+/** 2025-01-15_14-30-00 in local time: sorts by name as by time. */
+export function fileTimestamp(date: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return (
+    `${date.getFullYear()}-${p(date.getMonth() + 1)}-${p(date.getDate())}_` +
+    `${p(date.getHours())}-${p(date.getMinutes())}-${p(date.getSeconds())}`
+  );
+}
+
+/** camera0_2025-01-15_14-30-00_ab12cd.jpg */
+export function snapshotName(stream: string, date: Date, extension: string): string {
+  return `${stream}_${fileTimestamp(date)}_${randomBytes(3).toString('hex')}.${extension}`;
+}
+
+/** camera0_2025-01-15_14-30-00.mp4 (the session's first segment; later ones get their start time). */
+export function recordingName(stream: string, date: Date, extension: string): string {
+  return `${stream}_${fileTimestamp(date)}.${extension}`;
+}
+
+const PLAIN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+
+/**
+ * A caller's file name: a plain name (letters, digits, '.', '_', '-'; no separators, no
+ * '..', no control characters, at most 200 characters) with one of the allowed
+ * extensions. Throws -1011 with what is wrong.
+ */
+export function checkFilename(name: string, extensions: readonly string[]): string {
+  const bad = (why: string) =>
+    new ServiceError('invalid_filename', `The file name ${JSON.stringify(name)} ${why}.`, {
+      filename: name,
+    });
+  if (!PLAIN.test(name) || name.includes('..')) {
+    throw bad(
+      'is not a plain file name: use letters, digits, ".", "_" and "-" only, at most 200 characters, without "/" or ".."',
+    );
+  }
+  const extension = name.slice(name.lastIndexOf('.') + 1).toLowerCase();
+  if (!name.includes('.') || !extensions.includes(extension)) {
+    throw bad(`must end with ${extensions.map((e) => `.${e}`).join(' or ')}`);
+  }
+  return name;
+}
