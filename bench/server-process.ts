@@ -47,6 +47,8 @@ export interface ServerOptions {
    * its `time` field). Called synchronously from the stdout reader: keep it cheap.
    */
   onLog?: (entry: Record<string, unknown>) => void;
+  /** A YAML configuration file (for what the environment cannot say, e.g. `cameras:`). */
+  configFile?: string;
 }
 
 /**
@@ -110,7 +112,8 @@ export async function startServer(options: ServerOptions): Promise<ServerHandle>
   mkdirSync(env.CAMERA_SERVICE_CAMERA_DEVICE_DIR ?? deviceDirOf(options.scratchDir), {
     recursive: true,
   });
-  const child = spawn(process.execPath, [bin], {
+  const args = options.configFile ? ['--config', options.configFile] : [];
+  const child = spawn(process.execPath, [bin, ...args], {
     cwd: options.scratchDir,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
