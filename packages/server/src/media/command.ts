@@ -39,6 +39,11 @@ export interface PublishCommandOptions {
   ffmpeg?: string;
   /** The render node for h264_vaapi (default /dev/dri/renderD128). */
   vaapiDevice?: string;
+  /**
+   * The address of this machine the media server's RTSP listens on, which ffmpeg
+   * publishes to (default 127.0.0.1, right for a media server listening on every address).
+   */
+  publishHost?: string;
 }
 
 /** The frame rate a source produces, when known: the default GOP is one second of it. */
@@ -163,7 +168,8 @@ export function publishArgs(options: PublishCommandOptions): string[] {
 export function publishCommand(options: PublishCommandOptions): string {
   const words = [options.ffmpeg ?? 'ffmpeg', ...publishArgs(options)].map(shellQuote);
   // Left to the shell: the media server gives these to the command.
-  words.push('"rtsp://127.0.0.1:$RTSP_PORT/$MTX_PATH"');
+  const host = options.publishHost ?? '127.0.0.1';
+  words.push(`"rtsp://${host.includes(':') ? `[${host}]` : host}:$RTSP_PORT/$MTX_PATH"`);
   if (options.stderrFile) words.push(`2>>${shellQuote(options.stderrFile)}`);
   return words.join(' ');
 }

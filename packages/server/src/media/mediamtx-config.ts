@@ -43,6 +43,13 @@ export interface MediaMtxConfigOptions {
 /** The characters MediaMTX accepts in a plain (not hashed) user name or password. */
 const CREDENTIAL = /^[a-zA-Z0-9!$()*+.;<=>[\]^_\-{}@#&]+$/;
 const LOOPBACK = ['127.0.0.1', '::1'];
+const WILDCARDS = ['', '0.0.0.0', '::'];
+
+/** The addresses this machine's own processes connect from: loopback, and a specific listen address. */
+function localIps(listenHost: string): string[] {
+  const ip = listenHost.replace(/^\[(.*)\]$/, '$1');
+  return WILDCARDS.includes(ip) || LOOPBACK.includes(ip) ? [...LOOPBACK] : [...LOOPBACK, ip];
+}
 
 /**
  * Strings double-quoted (see above), keys plain; and no anchors or aliases for repeated
@@ -77,8 +84,9 @@ export function mediamtxConfig(options: MediaMtxConfigOptions): string {
     authInternalUsers: [
       // Anyone, from anywhere, may watch.
       { user: 'any', ips: [], permissions: [{ action: 'read' }, { action: 'playback' }] },
-      // The service's ffmpeg bridges publish from this machine, without credentials.
-      { user: 'any', ips: [...LOOPBACK], permissions: [{ action: 'publish' }] },
+      // The service's ffmpeg bridges publish from this machine, without credentials (to the
+      // listen address itself when that is not every address).
+      { user: 'any', ips: localIps(host), permissions: [{ action: 'publish' }] },
       // Only the service, which holds the password, may change paths.
       {
         user: options.apiUser,

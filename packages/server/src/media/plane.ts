@@ -281,6 +281,7 @@ export class MediaPlane {
         source,
         codec: m.codec,
         stderrFile: this.stderrFile(name),
+        ...(this.mode.mode !== 'external' && { publishHost: this.#localHost() }),
       }),
       runOnDemandRestart: true,
       runOnDemandStartTimeout: goDuration(m.on_demand_start_timeout_seconds),
@@ -310,7 +311,17 @@ export class MediaPlane {
 
   /** rtsp://host:port where the service itself reads streams. */
   rtspBase(): string {
-    return `rtsp://${urlHost(this.#config.mediamtx.host)}:${this.ports.rtsp}`;
+    const host = this.mode.mode === 'external' ? this.#config.mediamtx.host : this.#localHost();
+    return `rtsp://${urlHost(host)}:${this.ports.rtsp}`;
+  }
+
+  /**
+   * A media server the service runs listens for RTSP on listen_host: on loopback when that
+   * is every address, else on that address only (where loopback reaches nothing).
+   */
+  #localHost(): string {
+    const listen = this.#config.mediamtx.listen_host;
+    return listen === '0.0.0.0' || listen === '::' ? '127.0.0.1' : listen;
   }
 
   /**

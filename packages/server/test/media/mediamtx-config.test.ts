@@ -83,6 +83,24 @@ describe('mediamtxConfig', () => {
     assert.equal(parsed({ listenHost: '[fe80::1]' }).hlsAddress, '[fe80::1]:8888');
   });
 
+  it('lets the bridges publish from the listen address when it is not every address', () => {
+    const publishers = (doc: Doc) =>
+      (doc.authInternalUsers as { ips: string[]; permissions: { action: string }[] }[]).find((u) =>
+        u.permissions.some((p) => p.action === 'publish'),
+      )?.ips;
+    assert.deepEqual(publishers(parsed({ listenHost: '0.0.0.0' })), ['127.0.0.1', '::1']);
+    assert.deepEqual(publishers(parsed({ listenHost: '192.168.1.20' })), [
+      '127.0.0.1',
+      '::1',
+      '192.168.1.20',
+    ]);
+    assert.deepEqual(publishers(parsed({ listenHost: '[fe80::1]' })), [
+      '127.0.0.1',
+      '::1',
+      'fe80::1',
+    ]);
+  });
+
   it('writes the RTP and RTCP addresses only when UDP is enabled', () => {
     assert.equal('rtpAddress' in parsed(), false);
     assert.equal('rtcpAddress' in parsed(), false);

@@ -277,7 +277,7 @@ describe('media plane in embedded mode', () => {
     assert.match(health.details.version, /relay/);
   });
 
-  it('gives stream URLs on the host the client used, or the public host', () => {
+  it('gives stream URLs on the host the client used', () => {
     const { media } = t.app;
     const { rtsp, hls } = media.ports;
     assert.deepEqual(media.streamUrls('camera0', 'box.local'), {
@@ -286,6 +286,27 @@ describe('media plane in embedded mode', () => {
       hls: `http://box.local:${hls}/camera0/index.m3u8`,
     });
     assert.equal(media.streamUrls('camera0', 'fe80::1').rtsp, `rtsp://[fe80::1]:${rtsp}/camera0`);
+  });
+});
+
+describe('media plane listening on one address only', () => {
+  it('publishes and reads streams on that address, where loopback reaches nothing', async () => {
+    // 127.0.0.2 is this machine, but not the address 127.0.0.1 listens on.
+    const t = await startApp({
+      mediamtx: { listen_host: '127.0.0.2' },
+      cameras: [{ id: 'test0', test_pattern: { size: '320x240', fps: 10, clock: false } }],
+    });
+    try {
+      assert.equal(t.app.media.rtspBase(), `rtsp://127.0.0.2:${t.app.media.ports.rtsp}`);
+      assert.match(
+        (await t.app.media.client.getPathConfig('test0'))?.runOnDemand ?? '',
+        /"rtsp:\/\/127\.0\.0\.2:\$RTSP_PORT\/\$MTX_PATH"/,
+      );
+      const ready = await t.app.media.waitReady('test0');
+      assert.equal(ready.ready, true);
+    } finally {
+      await t.stop();
+    }
   });
 });
 
