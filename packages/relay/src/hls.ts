@@ -21,7 +21,9 @@ export interface HlsOptions {
 }
 
 const FILE = /^(index\.m3u8|seg\d{1,8}\.ts)$/;
-const PATH = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
+/** A path name as the API accepts them, without `.` or `..` segments (it goes into a URL). */
+const PATH = /^[A-Za-z0-9_.~-]+(\/[A-Za-z0-9_.~-]+)*$/;
+const DOT_SEGMENT = /(^|\/)\.\.?(\/|$)/;
 
 class Muxer {
   readonly dir = mkdtempSync(join(tmpdir(), 'camera-relay-hls-'));
@@ -77,7 +79,12 @@ export class HlsServer extends EventEmitter<{ started: [path: string]; stopped: 
     const file = pathname.slice(slash + 1);
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return void res.writeHead(405, { allow: 'GET, HEAD' }).end();
-    if (!PATH.test(path) || !FILE.test(file) || !this.#options.hasPath(path))
+    if (
+      !PATH.test(path) ||
+      DOT_SEGMENT.test(path) ||
+      !FILE.test(file) ||
+      !this.#options.hasPath(path)
+    )
       return void res.writeHead(404).end();
     let muxer = this.#muxers.get(path);
     if (!muxer) {

@@ -71,7 +71,14 @@ class RelayPath {
   removed = false;
   readonly waiters = new Set<(stream: Stream | null) => void>();
 
-  constructor(public conf: PathConf) {}
+  /**
+   * @param dynamic made by a publisher on an unconfigured name (`all_others`): it exists
+   *   while published, and has no configuration of its own, as in MediaMTX.
+   */
+  constructor(
+    public conf: PathConf,
+    readonly dynamic = false,
+  ) {}
 }
 
 export class PathManager extends EventEmitter<PathEvents> implements PathDirectory {
@@ -83,14 +90,17 @@ export class PathManager extends EventEmitter<PathEvents> implements PathDirecto
     this.#options = options;
   }
 
+  /** The configured paths (not those published under `all_others`), sorted by name. */
   configs(): PathConf[] {
     return [...this.#paths.values()]
+      .filter((p) => !p.dynamic)
       .map((p) => p.conf)
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
   config(name: string): PathConf | undefined {
-    return this.#paths.get(name)?.conf;
+    const path = this.#paths.get(name);
+    return path && !path.dynamic ? path.conf : undefined;
   }
 
   /** Live state of a path, for the API. */
@@ -205,7 +215,7 @@ export class PathManager extends EventEmitter<PathEvents> implements PathDirecto
   publish(name: string, sdp: string, publisherId: string): Stream | Refusal {
     let path = this.#paths.get(name);
     if (!path && this.#options.allowUnconfigured) {
-      path = new RelayPath({ ...PATH_DEFAULTS, name });
+      path = new RelayPath({ ...PATH_DEFAULTS, name }, true);
       this.#paths.set(name, path);
     }
     if (!path) return { status: 404, reason: `path ${name} is not configured` };
@@ -243,6 +253,7 @@ export class PathManager extends EventEmitter<PathEvents> implements PathDirecto
     path.readyTime = null;
     path.readers = 0; // the stream closed its readers
     if (path.command) this.#scheduleClose(path);
+    if (path.dynamic) this.#paths.delete(name);
     this.emit('notReady', name);
   }
 

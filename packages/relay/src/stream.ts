@@ -4,7 +4,7 @@
  * reader can start decoding at once instead of waiting for the next keyframe.
  */
 import { h264ParameterSets, parseSdp, rtpMap, setAttribute, writeSdp, type Sdp } from './sdp.js';
-import { parseRtpHeader, startsKeyframe } from './rtp.js';
+import { NAL_IDR, NAL_PPS, NAL_SPS, h264NalTypes, parseRtpHeader } from './rtp.js';
 
 export interface StreamTrack {
   /** The publisher's control for this track (what its SETUP names). */
@@ -54,6 +54,10 @@ export class Stream {
   #gopBytes = 0;
   #gopTimestamp: number | null = null;
   #gopValid = false;
+  /** The GOP so far holds only H.264 parameter sets: the IDR they announce is still to come. */
+  #gopOnlyParameterSets = false;
+  /** Per H.264 track: the last run of in-band SPS/PPS packets, and whether the last packet was one. */
+  readonly #parameterSets = new Map<number, { packets: Buffer[]; open: boolean }>();
   #bytesReceived = 0;
   #bytesSent = 0;
   #packetsReceived = 0;
@@ -61,7 +65,11 @@ export class Stream {
   #readersDropped = 0;
   #closed = false;
   #keyframeSeen!: () => void;
-  /** Resolves when the first keyframe has been cached: from then on readers start at once. */
+  readonly #hasH264: boolean;
+  /**
+   * Resolves when the first keyframe has been cached (from then on readers start at once),
+   * or with the first packet of a stream without H.264.
+   */
   readonly firstKeyframe = new Promise<void>((resolve) => (this.#keyframeSeen = resolve));
 
   constructor(publisherSdp: string) {
@@ -76,6 +84,7 @@ export class Stream {
         isH264: codec.toUpperCase() === 'H264',
       };
     });
+    this.#hasH264 = this.tracks.some((t) => t.isH264);
     this.sdp = {
       session: setAttribute(sdp.session, 'control', '*'),
       media: sdp.media.map((media, index) => ({
@@ -101,6 +110,11 @@ export class Stream {
     return [...this.#readers].map((r) => r.id);
   }
 
+  /** Bytes in the GOP cache: what a new reader is sent at once. */
+  get gopBytes(): number {
+    return this.#gopValid ? this.#gopBytes : 0;
+  }
+
   get readerCount(): number {
     return this.#readers.size;
   }
@@ -123,6 +137,8 @@ export class Stream {
     this.#packetsReceived += 1;
     if (!rtcp && this.tracks[track]?.isH264) this.#cache(track, packet);
     else if (!rtcp && this.#gopValid) this.#push(track, packet);
+    // Without H.264 there is no keyframe to wait for: ready with the first packet.
+    else if (!rtcp && !this.#hasH264) this.#keyframeSeen();
     for (const reader of this.#readers) {
       if (reader.deliver(track, rtcp, packet)) this.#countSent(packet);
     }
@@ -163,16 +179,52 @@ export class Stream {
   #cache(track: number, packet: Buffer): void {
     const header = parseRtpHeader(packet);
     if (!header) return;
+    const types = h264NalTypes(
+      packet.subarray(header.payloadOffset, header.payloadOffset + header.payloadLength),
+    );
+    const isParameterSets = types.length > 0 && types.every((t) => t === NAL_SPS || t === NAL_PPS);
+    this.#rememberParameterSets(track, packet, isParameterSets);
     // A GOP starts at the first packet of an access unit holding an IDR or its SPS; the
-    // packets after it with the same timestamp (PPS, the IDR slices) belong to it.
-    if (startsKeyframe(packet) && header.timestamp !== this.#gopTimestamp) {
+    // packets after it with the same timestamp (PPS, the IDR slices) belong to it, and so
+    // does an IDR after parameter sets that a publisher stamped with another timestamp.
+    const keyframe = types.some((t) => t === NAL_IDR || t === NAL_SPS);
+    if (keyframe && header.timestamp !== this.#gopTimestamp && !this.#gopOnlyParameterSets) {
       this.#gop = [];
       this.#gopBytes = 0;
       this.#gopTimestamp = header.timestamp;
       this.#gopValid = true;
+      this.#gopOnlyParameterSets = isParameterSets;
+      // An IDR without its parameter sets in front, on a track whose SDP does not carry
+      // them either: the ones the publisher sent in-band before go first, or a new reader
+      // could not decode it.
+      if (!types.includes(NAL_SPS) && this.parameterSets(track).length === 0) {
+        for (const previous of this.#parameterSets.get(track)?.packets ?? []) {
+          if (previous !== packet) this.#push(track, previous);
+        }
+      }
       this.#keyframeSeen();
+    } else if (!isParameterSets) {
+      this.#gopOnlyParameterSets = false;
     }
     if (this.#gopValid) this.#push(track, packet);
+  }
+
+  /** Keeps the latest run of consecutive SPS/PPS packets of a track. */
+  #rememberParameterSets(track: number, packet: Buffer, isParameterSets: boolean): void {
+    let kept = this.#parameterSets.get(track);
+    if (!isParameterSets) {
+      if (kept) kept.open = false;
+      return;
+    }
+    if (!kept) {
+      kept = { packets: [], open: false };
+      this.#parameterSets.set(track, kept);
+    }
+    if (!kept.open) kept.packets = [];
+    // Bounded: a publisher sending nothing but parameter sets keeps only the last few.
+    if (kept.packets.length >= 8) kept.packets.shift();
+    kept.packets.push(packet);
+    kept.open = true;
   }
 
   #push(track: number, packet: Buffer): void {

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { Relay } from '../src/index.js';
 import { OPENAPI_PATH, loadContract, type ContractValidator } from './helpers/openapi.js';
+import { publish, stopProcess } from './helpers/media.js';
 import { RawReader } from './helpers/reader.js';
 
 const PUBLISH =
@@ -155,6 +156,13 @@ describe(
       const live = await call('GET', '/v3/paths/get/{name}', 'cam0');
       assert.equal(live.body.ready, true);
       assert.equal(live.body.available, true);
+      assert.equal(live.body.online, true);
+      assert.ok(!Number.isNaN(Date.parse(String(live.body.readyTime))));
+      assert.equal(live.body.onlineTime, live.body.readyTime);
+      assert.deepEqual(
+        (live.body.tracks2 as { codec: string }[]).map((t) => t.codec),
+        ['H264'],
+      );
       assert.equal((live.body.source as { type: string }).type, 'rtspSession');
       assert.equal((live.body.readers as unknown[]).length, 1);
       assert.deepEqual(live.body.tracks, ['H264']);
@@ -166,6 +174,32 @@ describe(
         ['cam0', 'cam1'],
       );
       reader.socket.destroy();
+    });
+
+    it('reports a path not ready, and closes its readers, when its publisher leaves', async () => {
+      await call('POST', '/v3/config/paths/add/{name}', 'pub0', {});
+      const publisher = publish(`${rtsp}/pub0`, 60);
+      try {
+        const ready = new Promise((resolve) =>
+          relay.paths.on('ready', (name) => name === 'pub0' && resolve(name)),
+        );
+        await ready;
+        const reader = await RawReader.connect(`${rtsp}/pub0`);
+        await reader.play(`${rtsp}/pub0`);
+        await once(reader, 'packet');
+        assert.equal((await call('GET', '/v3/paths/get/{name}', 'pub0')).body.ready, true);
+        const closed = once(reader, 'closed');
+        publisher.kill('SIGKILL');
+        await closed;
+        const gone = await call('GET', '/v3/paths/get/{name}', 'pub0');
+        assert.equal(gone.body.ready, false);
+        assert.equal(gone.body.available, false);
+        assert.equal(gone.body.readyTime, null);
+        assert.equal(gone.body.source, null);
+        assert.deepEqual(gone.body.readers, []);
+      } finally {
+        await stopProcess(publisher);
+      }
     });
 
     it('answers a wrong HTTP method with a plain-text 404, as MediaMTX does', async () => {

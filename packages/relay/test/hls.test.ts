@@ -66,6 +66,8 @@ describe('HLS', () => {
       '/cam/index.m3u8.tmp',
       '/cam/seg1.mp4',
       '/%2fetc/index.m3u8',
+      // Percent-encoded dot segments are dot segments (WHATWG URL): this is /index.m3u8.
+      '/%2e/index.m3u8',
     ]) {
       assert.equal((await fetch(`${hls}${path}`)).status, 404, path);
     }

@@ -55,6 +55,36 @@ describe('durations', () => {
     it(`refuses "${bad}"`, () => assert.throws(() => parseDuration(bad)));
 });
 
+describe('paths published under all_others', () => {
+  const SDP =
+    'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n' +
+    'm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n';
+
+  it('exist while published, are not configuration, and leave with their publisher', async () => {
+    const paths = new PathManager({ rtspPort: () => 0, allowUnconfigured: true });
+    const stream = paths.publish('visitor', SDP, 'session1');
+    assert.ok(!('status' in stream));
+    assert.deepEqual(paths.names(), ['visitor']);
+    assert.deepEqual(paths.configs(), []);
+    assert.equal(paths.config('visitor'), undefined);
+    paths.unpublish('visitor', stream);
+    assert.deepEqual(paths.names(), []);
+    assert.equal(paths.state('visitor'), undefined);
+    // The name is free for a configured path, and for the next publisher.
+    await paths.set({ ...PATH_DEFAULTS, name: 'visitor' });
+    assert.equal(paths.config('visitor')?.name, 'visitor');
+    await paths.close();
+  });
+
+  it('are refused without all_others', () => {
+    const paths = new PathManager({ rtspPort: () => 0 });
+    assert.deepEqual(paths.publish('visitor', SDP, 'session1'), {
+      status: 404,
+      reason: 'path visitor is not configured',
+    });
+  });
+});
+
 describe('runOnDemand', () => {
   it('starts the command on the first reader, holds the reader until ready, and passes MTX_PATH and RTSP_PORT', async () => {
     const relay = await relayWith({

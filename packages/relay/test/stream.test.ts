@@ -62,3 +62,117 @@ describe('Stream accounting', () => {
     assert.equal(stream.stats().packetsSent, 2);
   });
 });
+
+/** What a reader was given, as NAL types and timestamps. */
+class Recorder implements StreamReader {
+  readonly id = 'recorder';
+  readonly got: [number, number][] = [];
+  deliver(_track: number, _rtcp: boolean, packet: Buffer): boolean {
+    this.got.push([(packet[12] as number) & 0x1f, packet.readUInt32BE(4)]);
+    return true;
+  }
+  close(): void {}
+}
+
+describe('GOP cache and H.264 parameter sets', () => {
+  it('starts the GOP at in-band SPS/PPS stamped with the IDR’s timestamp', () => {
+    const stream = new Stream(SDP);
+    for (const [nal, ts] of [
+      [7, 1000],
+      [8, 1000],
+      [5, 1000],
+      [1, 4000],
+      [7, 7000],
+      [8, 7000],
+      [5, 7000],
+      [1, 10000],
+    ] as const)
+      stream.write(0, false, rtp(nal, ts));
+    const late = new Recorder();
+    stream.addReader(late, { fastStart: true });
+    assert.deepEqual(late.got, [
+      [7, 7000],
+      [8, 7000],
+      [5, 7000],
+      [1, 10000],
+    ]);
+  });
+
+  it('keeps SPS/PPS stamped with another timestamp in front of the IDR they announce', () => {
+    const stream = new Stream(SDP);
+    for (const [nal, ts] of [
+      [7, 6000],
+      [8, 6000],
+      [5, 7000],
+      [1, 10000],
+    ] as const)
+      stream.write(0, false, rtp(nal, ts));
+    const late = new Recorder();
+    stream.addReader(late, { fastStart: true });
+    assert.deepEqual(late.got, [
+      [7, 6000],
+      [8, 6000],
+      [5, 7000],
+      [1, 10000],
+    ]);
+  });
+
+  it('puts parameter sets sent only once in front of every later GOP when the SDP has none', () => {
+    const stream = new Stream(SDP);
+    for (const [nal, ts] of [
+      [7, 1000],
+      [8, 1000],
+      [5, 1000],
+      [1, 4000],
+      [5, 7000],
+      [1, 10000],
+    ] as const)
+      stream.write(0, false, rtp(nal, ts));
+    const late = new Recorder();
+    stream.addReader(late, { fastStart: true });
+    assert.deepEqual(late.got, [
+      [7, 1000],
+      [8, 1000],
+      [5, 7000],
+      [1, 10000],
+    ]);
+  });
+
+  it('does not repeat them when the SDP announces them (sprop-parameter-sets)', () => {
+    const stream = new Stream(
+      `${SDP}a=fmtp:96 packetization-mode=1;sprop-parameter-sets=Z0IAHqtAoPyA,aM48gA==\r\n`,
+    );
+    for (const [nal, ts] of [
+      [7, 1000],
+      [8, 1000],
+      [5, 1000],
+      [5, 7000],
+    ] as const)
+      stream.write(0, false, rtp(nal, ts));
+    const late = new Recorder();
+    stream.addReader(late, { fastStart: true });
+    assert.deepEqual(late.got, [[5, 7000]]);
+  });
+});
+
+describe('readiness', () => {
+  it('is ready at the first keyframe of an H.264 stream', async () => {
+    const stream = new Stream(SDP);
+    let ready = false;
+    void stream.firstKeyframe.then(() => (ready = true));
+    stream.write(0, false, rtp(1, 1000));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(ready, false, 'not before a keyframe');
+    stream.write(0, false, rtp(5, 4000));
+    await stream.firstKeyframe;
+  });
+
+  it('is ready at the first packet of a stream without H.264', async () => {
+    const stream = new Stream(
+      'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n' +
+        'm=video 0 RTP/AVP 97\r\na=rtpmap:97 H265/90000\r\n',
+    );
+    stream.write(0, false, rtp(1, 1000));
+    await stream.firstKeyframe;
+  });
+});

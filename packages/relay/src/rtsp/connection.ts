@@ -71,6 +71,11 @@ export class RtspConnection implements StreamReader {
   #state: State = { kind: 'idle' };
   #queue: Promise<void> = Promise.resolve();
   #closed = false;
+  /**
+   * Bytes of the GOP cache replayed to this reader when it started: they are queued at
+   * once, and must not count against the buffer bound of a reader that keeps up.
+   */
+  #replayAllowance = 0;
 
   constructor(socket: Duplex, options: ConnectionOptions) {
     this.#socket = socket;
@@ -87,7 +92,7 @@ export class RtspConnection implements StreamReader {
     const channel = this.#state.channels.get(track);
     if (channel === undefined) return false;
     const socket = this.#socket as Duplex & { writableLength: number };
-    if (socket.writableLength > this.#options.maxReaderBufferBytes) {
+    if (socket.writableLength > this.#options.maxReaderBufferBytes + this.#replayAllowance) {
       this.#options.log?.(
         'warn',
         { path: this.#state.path, buffered: socket.writableLength },
@@ -220,7 +225,12 @@ export class RtspConnection implements StreamReader {
         if (state.kind !== 'reading' || state.channels.size === 0) return void reply(455);
         reply(200, [session, ['Range', 'npt=0.000-']]);
         state.playing = true;
-        // The cached GOP first, so a new reader decodes at once.
+        // The cached GOP first, so a new reader decodes at once. Until the socket has sent
+        // that burst, its bound is raised by the burst's size.
+        this.#replayAllowance = state.stream.gopBytes;
+        if (this.#replayAllowance > 0) {
+          this.#socket.once('drain', () => (this.#replayAllowance = 0));
+        }
         state.stream.addReader(this, { fastStart: true });
         return;
       }

@@ -16,7 +16,7 @@ import {
   type TestRelay,
 } from '../helpers/media.js';
 import { RawReader } from '../helpers/reader.js';
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 
 describe('RTSP relay with real ffmpeg', () => {
   let relay: TestRelay;
@@ -84,8 +84,8 @@ describe('RTSP relay with real ffmpeg', () => {
           '-frames:v',
           '15',
           '-f',
-          'null',
-          '-',
+          'framecrc',
+          'pipe:1',
         ],
         30_000,
       ),
@@ -96,6 +96,28 @@ describe('RTSP relay with real ffmpeg', () => {
       Array.from({ length: 20 }, () => 0),
       results.map((r) => r.stderr).join('\n'),
     );
+    // Every reader got its 15 frames (framecrc: one line per frame, after '#' headers).
+    assert.deepEqual(
+      results.map(
+        (r) =>
+          r.stdout
+            .toString()
+            .split('\n')
+            .filter((line) => /^0,/.test(line)).length,
+      ),
+      Array.from({ length: 20 }, () => 15),
+    );
+  });
+
+  it('answers 461 to a SETUP that offers UDP only', async () => {
+    const reader = await RawReader.connect(relay.url('cam'));
+    const describe = await reader.request('DESCRIBE', relay.url('cam'));
+    assert.equal(describe.status, 200);
+    const setup = await reader.request('SETUP', `${relay.url('cam')}/trackID=0`, [
+      ['Transport', 'RTP/AVP;unicast;client_port=5000-5001'],
+    ]);
+    assert.equal(setup.status, 461);
+    reader.socket.destroy();
   });
 
   it('gives a reader joining mid-stream a keyframe first, within 200 ms', async () => {
@@ -209,6 +231,59 @@ describe('RTSP relay fan-out under pressure', () => {
       assert.ok(dropped);
       assert.equal(stream.readerCount, 1);
       healthy.socket.destroy();
+    } finally {
+      await stopProcess(publisher);
+      await relay.stop();
+    }
+  });
+
+  it('does not drop a new reader for the GOP burst it is sent on joining', async () => {
+    const relay = await startRelay({ maxReaderBufferBytes: 64 * 1024 });
+    try {
+      // A stream fed by hand: one IDR, then 300 KB of the same GOP, far above the bound.
+      const sdp =
+        'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n' +
+        'm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:streamid=0\r\n';
+      const stream = relay.paths.publish('big', sdp);
+      assert.ok(!('status' in stream));
+      const packet = (nal: number, seq: number) => {
+        const p = Buffer.alloc(1400);
+        p[0] = 0x80;
+        p[1] = 96;
+        p.writeUInt16BE(seq, 2);
+        p.writeUInt32BE(1000, 4);
+        p[12] = nal;
+        return p;
+      };
+      stream.write(0, false, packet(0x65, 0));
+      for (let i = 1; i <= 220; i += 1) stream.write(0, false, packet(0x41, i));
+      assert.ok(stream.gopBytes > 300_000);
+      const reader = await RawReader.connect(relay.url('big'));
+      await reader.play(relay.url('big'));
+      while (reader.packets < 221) await once(reader, 'packet');
+      assert.equal(stream.stats().readersDropped, 0);
+      assert.equal(stream.readerCount, 1);
+      reader.socket.destroy();
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it('takes a publisher that asks for UDP first, after answering 461', async () => {
+    const relay = await startRelay();
+    const publisher = spawn(
+      'ffmpeg',
+      [
+        ...['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi'],
+        ...['-i', 'testsrc2=size=320x240:rate=10', '-t', '30', '-c:v', 'libx264'],
+        ...['-preset', 'ultrafast', '-g', '10', '-pix_fmt', 'yuv420p', '-f', 'rtsp'],
+        relay.url('udpfirst'),
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    try {
+      const stream = await waitForStream(relay.paths, 'udpfirst');
+      assert.ok(stream.stats().packetsReceived > 0);
     } finally {
       await stopProcess(publisher);
       await relay.stop();
