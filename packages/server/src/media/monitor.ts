@@ -2,7 +2,7 @@
  * Watches the media server: asks its API (`/v3/info`) every `intervalMs` while it
  * answers; after a failure, again after an exponential backoff with jitter (so a fleet of
  * boxes does not retry in step); while the breaker is open, not before it lets a trial
- * through.
+ * through, nor before the backoff (which grows to its maximum over a long outage).
  *
  * Recovery: configuration set through the API lives in the media server's memory only,
  * so when it answers again after failing, or answers with a new `started` time (it
@@ -131,7 +131,16 @@ export class HealthMonitor extends EventEmitter<MonitorEvents> {
     clearTimeout(this.#timer);
     const { breaker, client, log } = this.#options;
     if (!breaker.allows()) {
-      this.#schedule((breaker.retryAt ?? this.#now()) - this.#now());
+      // Not before the breaker lets a trial through, and no sooner than the backoff of the
+      // failures so far: a long outage is checked every backoff_max (with jitter), not
+      // every breaker_open_seconds in step with every other box.
+      const untilTrial = (breaker.retryAt ?? this.#now()) - this.#now();
+      const backoff = backoffDelay(
+        breaker.consecutiveFailures,
+        this.#options.backoff,
+        this.#random(),
+      );
+      this.#schedule(Math.max(untilTrial, backoff));
       return;
     }
     const wasReachable = this.#reachable;

@@ -50,7 +50,10 @@ export async function waitReady(options: WaitReadyOptions): Promise<PathStatus> 
   if (first?.ready) return first;
   // Only this start's errors should explain this failure (the command appends).
   if (options.stderrFile) await truncate(options.stderrFile).catch(() => undefined);
-  const described = await describe(`${options.rtspBase}/${name}`, options.timeoutMs);
+  const described = await describe(
+    `${options.rtspBase}/${name}`,
+    Math.max(1, deadline - performance.now()),
+  );
   for (;;) {
     const state = await client.getPath(name, call);
     if (state?.ready) return state;
@@ -65,9 +68,13 @@ export async function waitReady(options: WaitReadyOptions): Promise<PathStatus> 
       : described.status === 0
         ? `the media server did not answer in time (${described.reason})`
         : `the media server answered ${described.status} ${described.reason}`;
+  // A refusal ends the wait early: say so rather than blame the time limit.
+  const refused = described.status !== 200 && described.status !== 0;
   throw new StreamNotReadyError(
     name,
-    `The stream ${name} did not become ready within ${(options.timeoutMs / 1000).toFixed(1)} s: ${why}.`,
+    refused
+      ? `The stream ${name} could not start: ${why}.`
+      : `The stream ${name} did not become ready within ${(options.timeoutMs / 1000).toFixed(1)} s: ${why}.`,
     tail,
   );
 }

@@ -24,6 +24,18 @@ describe('MediaMtxClient against the embedded relay', () => {
     assert.equal(global.rtspAddress, `:${server.rtspPort}`);
   });
 
+  it('logs each request with the caller’s correlation id, the answer and the time taken', async () => {
+    await server.client.getPath('nowhere', { correlationId: 'req-7f3a' });
+    const line = server.logs.find(
+      (r) => r.msg === 'media server request' && r.correlation_id === 'req-7f3a',
+    );
+    assert.ok(line, 'no log line carried the correlation id');
+    assert.equal(line.method, 'GET');
+    assert.equal(line.endpoint, '/v3/paths/get/nowhere');
+    assert.equal(line.status, 404);
+    assert.equal(typeof line.ms, 'number');
+  });
+
   it('adds, reads, patches, replaces, lists and deletes a path', async () => {
     const { client } = server;
     assert.equal(await client.getPathConfig('cam1'), null);

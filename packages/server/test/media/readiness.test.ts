@@ -98,7 +98,7 @@ describe('stream readiness', () => {
         assert.equal(error.path, 'missing');
         assert.match(
           error.message,
-          /^The stream missing did not become ready within 3\.0 s: ffmpeg said: .*No such file or directory/,
+          /^The stream missing could not start: ffmpeg said: .*No such file or directory/,
         );
         assert.ok(error.stderrTail.length > 0);
         return true;
@@ -116,7 +116,7 @@ describe('stream readiness', () => {
         name: 'nope',
         timeoutMs: 2000,
       }),
-      /The stream nope did not become ready within 2\.0 s: the media server answered 404/,
+      /The stream nope could not start: the media server answered 404/,
     );
   });
 
