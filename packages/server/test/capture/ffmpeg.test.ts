@@ -95,8 +95,8 @@ describe('the ffmpeg runner', () => {
     assert.equal(exit.signal, 'SIGKILL');
     assert.equal(exit.ok, false, 'a kill is not a clean stop');
     // The grandchild was in ffmpeg's group: the same SIGKILL ended it.
-    const deadline = Date.now() + 2000;
-    while (alive(grandchild) && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    const deadline = Date.now() + 5000;
+    while (alive(grandchild) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     assert.equal(alive(grandchild), false, 'the grandchild outlived the stop');
   });
 
