@@ -4,7 +4,7 @@
  * blocks real ffmpeg writes. Media runs through real ffmpeg in capture.test.ts.
  */
 import assert from 'node:assert/strict';
-import { chmodSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseProgress, runFfmpeg, runningFfmpegCount } from '../../src/capture/index.js';
@@ -37,11 +37,10 @@ function standIn(mode: string, extra: Partial<Parameters<typeof runFfmpeg>[0]> =
   });
 }
 
-/** Whether a process exists (signal 0 probes without sending). */
+/** Whether a process runs: it exists and is not a zombie waiting to be reaped. */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
   }
