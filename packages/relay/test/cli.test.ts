@@ -103,7 +103,7 @@ describe('camera-relay command', () => {
       )) as Record<string, unknown>;
       assert.equal(conf.runOnDemandCloseAfter, '5s');
       child.kill('SIGTERM');
-      const [code] = (await once(child, 'exit')) as [number];
+      const [code] = (await once(child, 'close')) as [number];
       assert.equal(code, 0);
     },
   );
@@ -116,7 +116,7 @@ describe('camera-relay command', () => {
     });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const [code] = (await once(child, 'exit')) as [number];
+    const [code] = (await once(child, 'close')) as [number];
     assert.equal(code, 78);
     assert.match(stderr, /apiAddress: expected "host:port"/);
   });
@@ -136,7 +136,7 @@ describe('camera-relay command', () => {
         });
         let stderr = '';
         child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        const [code] = (await once(child, 'exit')) as [number];
+        const [code] = (await once(child, 'close')) as [number];
         assert.equal(code, 1);
         assert.match(stderr, /^camera-relay: cannot start: .*EADDRINUSE.*\n$/);
         assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');

@@ -53,7 +53,8 @@ export function spawnService(args: string[], env: NodeJS.ProcessEnv): ServicePro
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
+    // 'close', not 'exit': by then everything it wrote on stdout and stderr has been read.
+    child.on('close', (code, signal) => resolve({ code, signal })),
   );
   return { child, logs, stderr: () => stderr, exited };
 }
