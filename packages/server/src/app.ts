@@ -10,6 +10,7 @@ import {
   Authenticator,
   FailureThrottle,
   JwtService,
+  authorizeRequest,
   guardRequest,
   registerAuthMethods,
   resolveJwtSecret,
@@ -22,6 +23,14 @@ import {
   registerCaptureMethods,
 } from './capture/index.js';
 import type { Config, ConfigStore, ReloadResult } from './config/index.js';
+import {
+  EXTENSIONS,
+  FilesService,
+  isFileRequest,
+  registerFilesMethods,
+  serveFileRequest,
+  type DownloadDeps,
+} from './files/index.js';
 import { HealthRegistry, ServiceMetrics, healthHandler } from './health/index.js';
 import type { Logger } from './logging/index.js';
 import { MediaPlane, registerMediaMethods, type ResolvedMode } from './media/index.js';
@@ -93,6 +102,8 @@ export class App {
   readonly cameras: CameraService;
   readonly snapshots: SnapshotService;
   readonly recordings: RecordingService;
+  readonly files: FilesService;
+  readonly #downloads: DownloadDeps;
   readonly #access: AuthAccessControl;
   readonly #throttle: FailureThrottle;
   readonly #config: ConfigStore;
@@ -163,8 +174,16 @@ export class App {
     this.ws.on('drop', (reason) => this.metrics.connectionDropped(reason));
 
     this.#apiServer = createHttpServer(config.server.tls, (req, res) => {
+      if (isFileRequest(req)) {
+        serveFileRequest(req, res, this.#downloads).catch((error: unknown) => {
+          this.#log.error({ err: error as Error, url: req.url }, 'file download failed');
+          if (!res.headersSent) sendJson(res, 500, { error: 'The download failed: try again.' });
+          else res.destroy();
+        });
+        return;
+      }
       sendJson(res, 404, {
-        error: `This is the camera service API port: connect a WebSocket to ${config.server.websocket_path}.`,
+        error: `This is the camera service API port: connect a WebSocket to ${config.server.websocket_path}, or download files from /files/recordings/ and /files/snapshots/.`,
       });
     });
     this.#apiServer.on('upgrade', (req, socket, head) => this.ws.handleUpgrade(req, socket, head));
@@ -228,16 +247,34 @@ export class App {
       );
     });
     const captureLog = this.#log.child({ component: 'capture' });
-    this.snapshots = new SnapshotService({
-      media: this.media,
-      log: captureLog,
-      dir: () => this.#config.current.storage.snapshots_dir,
-    });
     this.recordings = new RecordingService({
       media: this.media,
       log: captureLog,
       config: () => this.#config.current,
     });
+    this.files = new FilesService({
+      config: () => this.#config.current,
+      log: this.#log.child({ component: 'files' }),
+      audit: this.#log.child({ component: 'audit' }),
+      isBeingWritten: (name) => this.recordings.isBeingWritten(name),
+      deviceOf: (stream) =>
+        this.cameras.list().find((camera) => camera.path === stream)?.device ?? null,
+      registry: this.metrics.registry,
+    });
+    this.snapshots = new SnapshotService({
+      media: this.media,
+      log: captureLog,
+      dir: () => this.#config.current.storage.snapshots_dir,
+      onWritten: (name) => void this.files.snapshots.note(name),
+    });
+    this.#downloads = {
+      dirs: () => ({
+        recordings: { dir: this.files.recordings.dir, extensions: EXTENSIONS.recordings },
+        snapshots: { dir: this.files.snapshots.dir, extensions: EXTENSIONS.snapshots },
+      }),
+      authorize: (req, role) => authorizeRequest(req, role, this.authenticator),
+      audit: this.#log.child({ component: 'audit' }),
+    };
     this.cameras.setHooks({
       recording: (device) => this.recordings.state(device),
       beforeDisconnect: async (device) => {
@@ -248,6 +285,10 @@ export class App {
     });
     this.recordings.on('status', (event) => {
       this.ws.broadcast(recordingStatusUpdate.name, event);
+      // A new segment, or the final size of the files: the listing follows at once.
+      for (const name of [event.filename, ...(event.files ?? [])]) {
+        void this.files.recordings.note(name);
+      }
       // The camera object's recording block changed too.
       const camera = this.cameras.get(event.device);
       if (
@@ -267,6 +308,13 @@ export class App {
       name: 'cameras',
       critical: true,
       check: () => this.cameras.healthReport(),
+    });
+    registerFilesMethods(this.methods, this.files);
+    // A full disk stops recordings, not the service: not critical for readiness.
+    this.health.register({
+      name: 'storage',
+      critical: false,
+      check: () => this.files.healthReport(),
     });
 
     registerSystemMethods({
@@ -318,6 +366,7 @@ export class App {
     await this.media.start();
     await this.recordings.recover();
     this.recordings.start();
+    await this.files.start();
     await this.cameras.start();
     const api = await listen(this.#apiServer, config.server.port, config.server.host, 'API server');
     const health = await listen(
@@ -382,6 +431,7 @@ export class App {
     await Promise.all([closeServer(this.#apiServer), this.ws.close(timeoutMs)]);
     // Recordings first: their files are finalised while the streams still run.
     await this.recordings.stop();
+    this.files.stop();
     await this.cameras.stop();
     await this.media.stop();
     await closeServer(this.#healthServer);

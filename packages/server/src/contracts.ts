@@ -8,6 +8,7 @@ import type { MethodContract } from './rpc/index.js';
 import { systemContracts } from './system/index.js';
 import { cameraContracts, cameraStatusUpdate } from './cameras/index.js';
 import { captureContracts, recordingStatusUpdate } from './capture/index.js';
+import { filesContracts } from './files/index.js';
 import { mediaContracts } from './media/index.js';
 
 export const allContracts: readonly MethodContract[] = [
@@ -16,6 +17,7 @@ export const allContracts: readonly MethodContract[] = [
   ...mediaContracts,
   ...cameraContracts,
   ...captureContracts,
+  ...filesContracts,
 ];
 
 /** Server-to-client notifications, for the API reference and the SDK's types. */

@@ -252,6 +252,157 @@ export interface StopRecordingResult {
   reason: string;
 }
 
+/** Lists recordings, newest first unless sorted otherwise, a page at a time. (role: viewer) */
+export interface ListRecordingsParams {
+  limit?: number;
+  offset?: number;
+  device?: string;
+  sort?: 'newest' | 'oldest' | 'name' | 'largest';
+}
+
+export interface ListRecordingsResult {
+  files: {
+    filename: string;
+    file_size: number;
+    modified_time: string;
+    created_time: string;
+    duration?: number;
+    device: string | null;
+    download_url: string;
+    in_progress: boolean;
+  }[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+/** Lists snapshots, newest first unless sorted otherwise, a page at a time. (role: viewer) */
+export interface ListSnapshotsParams {
+  limit?: number;
+  offset?: number;
+  device?: string;
+  sort?: 'newest' | 'oldest' | 'name' | 'largest';
+}
+
+export interface ListSnapshotsResult {
+  files: {
+    filename: string;
+    file_size: number;
+    modified_time: string;
+    created_time: string;
+    duration?: number;
+    device: string | null;
+    download_url: string;
+    in_progress: boolean;
+  }[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+/** A recording's size, duration, codec and resolution (from ffprobe). (role: viewer) */
+export interface GetRecordingInfoParams {
+  filename: string;
+}
+
+export interface GetRecordingInfoResult {
+  filename: string;
+  file_size: number;
+  modified_time: string;
+  created_time: string;
+  duration: number | null;
+  device: string | null;
+  download_url: string;
+  in_progress: boolean;
+  codec: string | null;
+  resolution: string | null;
+}
+
+/** A snapshot's size and resolution. (role: viewer) */
+export interface GetSnapshotInfoParams {
+  filename: string;
+}
+
+export interface GetSnapshotInfoResult {
+  filename: string;
+  file_size: number;
+  modified_time: string;
+  created_time: string;
+  device: string | null;
+  download_url: string;
+  resolution: string | null;
+}
+
+/** Deletes a recording file; one being written is refused (stop the recording first). (role: operator) */
+export interface DeleteRecordingParams {
+  filename: string;
+}
+
+export interface DeleteRecordingResult {
+  filename: string;
+  deleted: true;
+  message: string;
+}
+
+/** Deletes a snapshot file. (role: operator) */
+export interface DeleteSnapshotParams {
+  filename: string;
+}
+
+export interface DeleteSnapshotResult {
+  filename: string;
+  deleted: true;
+  message: string;
+}
+
+/** How full the volume holding the recordings is, what the media takes, and which threshold it has reached. (role: admin) */
+export interface GetStorageInfoParams {}
+
+export interface GetStorageInfoResult {
+  total_space: number;
+  used_space: number;
+  available_space: number;
+  usage_percentage: number;
+  recordings_size: number;
+  snapshots_size: number;
+  recordings_count: number;
+  snapshots_count: number;
+  low_space_warning: boolean;
+  threshold_status: 'ok' | 'warn' | 'block' | 'critical';
+  thresholds: {
+    warn_percent: number;
+    block_percent: number;
+    critical_percent: number;
+  };
+}
+
+/** Sets what may be deleted automatically (age, size or manual) and whether it runs; stored across restarts. (role: admin) */
+export interface SetRetentionPolicyParams {
+  policy_type: 'age' | 'size' | 'manual';
+  enabled: boolean;
+  max_age_days?: number;
+  max_size_gb?: number;
+}
+
+export interface SetRetentionPolicyResult {
+  policy_type: 'age' | 'size' | 'manual';
+  enabled: boolean;
+  max_age_days: number;
+  max_size_gb: number | null;
+  source: 'config' | 'api';
+  updated_at: string | null;
+}
+
+/** Applies the retention policy now (enabled or not): deletes old files oldest first, never one being written. (role: admin) */
+export interface CleanupOldFilesParams {}
+
+export interface CleanupOldFilesResult {
+  cleanup_executed: boolean;
+  files_deleted: number;
+  space_freed: number;
+  message: string;
+}
+
 /** A camera was connected, disconnected, failed, or its stream became ready; params are the camera object. */
 export interface CameraStatusUpdateNotification {
   device: string;
@@ -309,6 +460,15 @@ export interface Methods {
   take_snapshot: { params: TakeSnapshotParams; result: TakeSnapshotResult };
   start_recording: { params: StartRecordingParams; result: StartRecordingResult };
   stop_recording: { params: StopRecordingParams; result: StopRecordingResult };
+  list_recordings: { params: ListRecordingsParams; result: ListRecordingsResult };
+  list_snapshots: { params: ListSnapshotsParams; result: ListSnapshotsResult };
+  get_recording_info: { params: GetRecordingInfoParams; result: GetRecordingInfoResult };
+  get_snapshot_info: { params: GetSnapshotInfoParams; result: GetSnapshotInfoResult };
+  delete_recording: { params: DeleteRecordingParams; result: DeleteRecordingResult };
+  delete_snapshot: { params: DeleteSnapshotParams; result: DeleteSnapshotResult };
+  get_storage_info: { params: GetStorageInfoParams; result: GetStorageInfoResult };
+  set_retention_policy: { params: SetRetentionPolicyParams; result: SetRetentionPolicyResult };
+  cleanup_old_files: { params: CleanupOldFilesParams; result: CleanupOldFilesResult };
 }
 
 /** Every server notification: its params. */

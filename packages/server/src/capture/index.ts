@@ -10,7 +10,6 @@ export type {
   StopReason,
   StopResult,
 } from './recorder.js';
-export { probeDuration } from './probe.js';
 export { registerCaptureMethods } from './methods.js';
 export {
   captureContracts,

@@ -20,11 +20,10 @@ import { basename, join } from 'node:path';
 import type { CameraRecord } from '../cameras/index.js';
 import type { Config } from '../config/index.js';
 import { ServiceError } from '../errors/index.js';
-import { recordingName, thresholdStatus, volumeUsage } from '../files/index.js';
+import { probeDuration, recordingName, thresholdStatus, volumeUsage } from '../files/index.js';
 import type { Logger } from '../logging/index.js';
 import type { MediaPlane } from '../media/index.js';
 import { runFfmpeg, type FfmpegExit, type FfmpegRun } from './ffmpeg.js';
-import { probeDuration } from './probe.js';
 
 export type RecordingFormat = 'mp4' | 'mkv';
 export type RecordingStatus = 'STARTED' | 'ROTATED' | 'STOPPED' | 'FAILED';

@@ -58,6 +58,8 @@ export interface SnapshotOptions {
   grabTimeoutMs?: number;
   /** How long to wait for an idle stream to start (default: the media plane's). */
   startTimeoutMs?: number;
+  /** Told each file written, once it is in place (the files catalog lists it at once). */
+  onWritten?: (filename: string) => void;
 }
 
 /** JPEG quality 1..100 → ffmpeg's -q:v 31..2 (lower is better). */
@@ -113,6 +115,7 @@ export class SnapshotService {
       await unlink(partial).catch(() => undefined);
       throw error;
     }
+    this.#options.onWritten?.(filename);
     const capture_ms = Math.round(performance.now() - started);
     this.#options.log.info(
       {

@@ -265,6 +265,8 @@ const retentionSchema = z.strictObject({
     .positive({ error: 'expected a size in GB above 0' })
     .nullable()
     .default(null),
+  /** How often an enabled policy is applied. */
+  check_interval_seconds: positiveSeconds('the retention interval').default(3600),
 });
 
 const loggingSchema = z.strictObject({

@@ -1,3 +1,14 @@
-export { checkFilename, fileTimestamp, recordingName, snapshotName } from './names.js';
+export { checkFilename, fileTimestamp, isMediaName, recordingName, snapshotName } from './names.js';
 export { thresholdStatus, volumeUsage } from './storage.js';
 export type { ThresholdStatus, VolumeUsage } from './storage.js';
+export { probeDuration, probeMedia } from './probe.js';
+export type { MediaFacts } from './probe.js';
+export { FileCatalog } from './catalog.js';
+export type { CatalogEntry, SortOrder } from './catalog.js';
+export { isFileRequest, serveFileRequest } from './http.js';
+export type { DownloadDeps, FileKind } from './http.js';
+export { RetentionService } from './retention.js';
+export type { CleanupResult, PolicyType, RetentionPolicy } from './retention.js';
+export { EXTENSIONS, FilesService } from './service.js';
+export { registerFilesMethods } from './methods.js';
+export { filesContracts } from './contracts.js';

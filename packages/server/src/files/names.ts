@@ -26,6 +26,21 @@ export function recordingName(stream: string, date: Date, extension: string): st
 
 const PLAIN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
+/** The extension of a name, lower case, without the dot ('' when it has none). */
+function extensionOf(name: string): string {
+  const dot = name.lastIndexOf('.');
+  return dot < 0 ? '' : name.slice(dot + 1).toLowerCase();
+}
+
+/**
+ * Whether `name` is a plain media file name with one of the extensions: the only names
+ * the service lists, serves or deletes (so no separator, `..`, control character or
+ * hidden file can ever reach the file system through a name).
+ */
+export function isMediaName(name: string, extensions: readonly string[]): boolean {
+  return PLAIN.test(name) && !name.includes('..') && extensions.includes(extensionOf(name));
+}
+
 /**
  * A caller's file name: a plain name (letters, digits, '.', '_', '-'; no separators, no
  * '..', no control characters, at most 200 characters) with one of the allowed
@@ -41,8 +56,7 @@ export function checkFilename(name: string, extensions: readonly string[]): stri
       'is not a plain file name: use letters, digits, ".", "_" and "-" only, at most 200 characters, without "/" or ".."',
     );
   }
-  const extension = name.slice(name.lastIndexOf('.') + 1).toLowerCase();
-  if (!name.includes('.') || !extensions.includes(extension)) {
+  if (!extensions.includes(extensionOf(name))) {
     throw bad(`must end with ${extensions.map((e) => `.${e}`).join(' or ')}`);
   }
   return name;

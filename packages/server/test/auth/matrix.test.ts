@@ -4,6 +4,8 @@
  * New methods join the matrix by themselves; each needs sample params below.
  */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RpcError, type CameraServiceClient } from '@camera-service/sdk';
 import { JwtService } from '../../src/auth/index.js';
@@ -25,7 +27,24 @@ const SAMPLE_PARAMS: Record<string, (credential: string) => Record<string, unkno
   // followed by its stop, so an allowed stop always finds a recording.
   start_recording: () => ({ device: 'test0' }),
   stop_recording: () => ({ device: 'test0' }),
+  list_recordings: () => ({}),
+  list_snapshots: () => ({ limit: 5 }),
+  // Files made in before(): the info calls read one, each delete takes one of its own.
+  get_recording_info: () => ({ filename: 'matrix_2026-01-01_00-00-00_001.mp4' }),
+  get_snapshot_info: () => ({ filename: 'matrix-info.jpg' }),
+  delete_recording: () => ({ filename: nextDoomed('mp4') }),
+  delete_snapshot: () => ({ filename: nextDoomed('jpg') }),
+  get_storage_info: () => ({}),
+  set_retention_policy: () => ({ policy_type: 'manual', enabled: false }),
+  cleanup_old_files: () => ({}),
 };
+
+/** A fresh file name per delete call: an allowed delete must find its file. */
+let doomedCounter = 0;
+function nextDoomed(extension: string): string {
+  doomedCounter += 1;
+  return `doomed-${doomedCounter}.${extension}`;
+}
 
 type CredentialKind =
   'none' | Role | 'expired_jwt' | 'wrong_signature_jwt' | 'alg_none_jwt' | 'revoked_api_key';
@@ -59,6 +78,15 @@ describe('authorization matrix', () => {
       auth: { failed_attempts: { limit: 10_000, window_seconds: 60 } },
       cameras: [{ id: 'test0', test_pattern: { size: '320x240', fps: 10, clock: false } }],
     });
+    for (let i = 1; i <= 200; i += 1) {
+      writeFileSync(join(t.config.storage.recordings_dir, `doomed-${i}.mp4`), 'x');
+      writeFileSync(join(t.config.storage.snapshots_dir, `doomed-${i}.jpg`), 'x');
+    }
+    writeFileSync(
+      join(t.config.storage.recordings_dir, 'matrix_2026-01-01_00-00-00_001.mp4'),
+      'not really a recording',
+    );
+    writeFileSync(join(t.config.storage.snapshots_dir, 'matrix-info.jpg'), 'not really a JPEG');
     for (const role of ROLES) {
       // Roles come as a JWT for viewer/admin and as an API key for operator: both paths are covered.
       credentials.set(

@@ -33,7 +33,7 @@ describe('health server', () => {
           : { status: mood, message: 'the gateway does not answer on 127.0.0.1:9997' },
     });
     t.app.health.register({
-      name: 'storage',
+      name: 'backup',
       critical: false,
       check: () => ({ status: 'healthy', details: { usage_percent: 12 } }),
     });
@@ -57,6 +57,7 @@ describe('health server', () => {
     assert.equal(status, 200);
     const components = body.components as Record<string, Json>;
     assert.deepEqual(Object.keys(components).sort(), [
+      'backup',
       'cameras',
       'gateway',
       'hangs',
@@ -71,7 +72,7 @@ describe('health server', () => {
       'degraded',
       'a non-critical unhealthy component degrades the service',
     );
-    assert.deepEqual(components.storage?.details, { usage_percent: 12 });
+    assert.deepEqual(components.backup?.details, { usage_percent: 12 });
     assert.equal(typeof body.version, 'string');
   });
 

@@ -1,0 +1,211 @@
+/**
+ * An index of the media files in one directory (recordings, or snapshots), so listing
+ * 10,000 files costs a sort of what is in memory, not 10,000 `stat` calls per request.
+ *
+ * It is built by one scan at start, then kept current by the writers (`note` after a
+ * file is written, `forget` after a delete), by a filesystem watch on the directory, and
+ * by a periodic rescan that repairs whatever the watch missed (an overflowing inotify
+ * queue, files copied in by hand while the watch was down). Names that are not plain
+ * media names (hidden files such as `.sessions/` and half-written `.part` files, other
+ * extensions) are not listed.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../logging/index.js';
+import { isMediaName } from './names.js';
+
+export interface CatalogEntry {
+  name: string;
+  size: number;
+  mtimeMs: number;
+  /** Birth time where the filesystem records it, else the modification time. */
+  createdMs: number;
+}
+
+export type SortOrder = 'newest' | 'oldest' | 'name' | 'largest';
+
+export interface CatalogOptions {
+  dir: string;
+  /** Extensions listed (lower case, without the dot). */
+  extensions: readonly string[];
+  log: Logger;
+  /** How often the directory is listed again to repair missed events (default 60 s). */
+  rescanMs?: number;
+}
+
+/** Stats at most this many files at once while scanning. */
+const SCAN_CONCURRENCY = 64;
+
+const COMPARE: Record<SortOrder, (a: CatalogEntry, b: CatalogEntry) => number> = {
+  newest: (a, b) => b.mtimeMs - a.mtimeMs || (a.name < b.name ? 1 : -1),
+  oldest: (a, b) => a.mtimeMs - b.mtimeMs || (a.name < b.name ? -1 : 1),
+  name: (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  largest: (a, b) => b.size - a.size || (a.name < b.name ? -1 : 1),
+};
+
+export class FileCatalog {
+  readonly dir: string;
+  readonly #options: CatalogOptions;
+  readonly #entries = new Map<string, CatalogEntry>();
+  /** Sorted views, dropped on any change. */
+  readonly #sorted = new Map<SortOrder, CatalogEntry[]>();
+  #watcher: FSWatcher | undefined;
+  #rescanTimer: NodeJS.Timeout | undefined;
+  #running = false;
+  #totalBytes = 0;
+
+  constructor(options: CatalogOptions) {
+    this.dir = options.dir;
+    this.#options = options;
+  }
+
+  /** Scans the directory (creating it when missing), then watches it. */
+  async start(): Promise<void> {
+    this.#running = true;
+    await mkdir(this.dir, { recursive: true });
+    await this.rescan();
+    this.#watch();
+    const every = this.#options.rescanMs ?? 60_000;
+    const tick = () => {
+      this.#rescanTimer = setTimeout(() => {
+        this.rescan()
+          .catch((error: unknown) =>
+            this.#options.log.warn(
+              { dir: this.dir, err: (error as Error).message },
+              'could not rescan the media directory',
+            ),
+          )
+          .finally(() => {
+            if (this.#running) tick();
+          });
+      }, every);
+      this.#rescanTimer.unref();
+    };
+    tick();
+  }
+
+  stop(): void {
+    this.#running = false;
+    clearTimeout(this.#rescanTimer);
+    this.#watcher?.close();
+    this.#watcher = undefined;
+  }
+
+  get count(): number {
+    return this.#entries.size;
+  }
+
+  /** Bytes in every listed file. */
+  get totalBytes(): number {
+    return this.#totalBytes;
+  }
+
+  get(name: string): CatalogEntry | undefined {
+    return this.#entries.get(name);
+  }
+
+  /** Every entry, in the given order (a view: do not change it). */
+  sorted(order: SortOrder): readonly CatalogEntry[] {
+    let view = this.#sorted.get(order);
+    if (!view) {
+      view = [...this.#entries.values()].sort(COMPARE[order]);
+      this.#sorted.set(order, view);
+    }
+    return view;
+  }
+
+  /** Lists the directory again and brings the index in line with it. */
+  async rescan(): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      names = [];
+    }
+    const wanted = names.filter((n) => this.#wants(n));
+    const present = new Set(wanted);
+    for (const name of [...this.#entries.keys()]) if (!present.has(name)) this.#delete(name);
+    for (let i = 0; i < wanted.length; i += SCAN_CONCURRENCY) {
+      await Promise.all(wanted.slice(i, i + SCAN_CONCURRENCY).map((name) => this.note(name)));
+    }
+  }
+
+  /** (Re)reads one file's size and times: a writer finished it, or the watch saw it change. */
+  async note(name: string): Promise<CatalogEntry | undefined> {
+    if (!this.#wants(name)) return undefined;
+    let stats;
+    try {
+      stats = await stat(join(this.dir, name));
+    } catch {
+      this.#delete(name);
+      return undefined;
+    }
+    if (!stats.isFile()) {
+      this.#delete(name);
+      return undefined;
+    }
+    const entry: CatalogEntry = {
+      name,
+      size: stats.size,
+      mtimeMs: stats.mtimeMs,
+      createdMs: stats.birthtimeMs > 0 ? stats.birthtimeMs : stats.mtimeMs,
+    };
+    const previous = this.#entries.get(name);
+    if (
+      previous &&
+      previous.size === entry.size &&
+      previous.mtimeMs === entry.mtimeMs &&
+      previous.createdMs === entry.createdMs
+    ) {
+      return previous;
+    }
+    this.#totalBytes += entry.size - (previous?.size ?? 0);
+    this.#entries.set(name, entry);
+    this.#sorted.clear();
+    return entry;
+  }
+
+  /** A file was deleted. */
+  forget(name: string): void {
+    this.#delete(name);
+  }
+
+  #wants(name: string): boolean {
+    return isMediaName(name, this.#options.extensions);
+  }
+
+  #delete(name: string): void {
+    const previous = this.#entries.get(name);
+    if (!previous) return;
+    this.#entries.delete(name);
+    this.#totalBytes -= previous.size;
+    this.#sorted.clear();
+  }
+
+  #watch(): void {
+    try {
+      this.#watcher = watch(this.dir, { persistent: false }, (_event, name) => {
+        if (name === null) {
+          void this.rescan().catch(() => undefined);
+          return;
+        }
+        void this.note(name.toString());
+      });
+      this.#watcher.on('error', (error) => {
+        this.#options.log.warn(
+          { dir: this.dir, err: error.message },
+          'the media directory watch failed: relying on rescans',
+        );
+        this.#watcher?.close();
+        this.#watcher = undefined;
+      });
+    } catch (error) {
+      this.#options.log.warn(
+        { dir: this.dir, err: (error as Error).message },
+        'cannot watch the media directory: relying on rescans',
+      );
+    }
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * HTTP downloads on the API port: `GET` and `HEAD` of `/files/recordings/<name>` and
+ * `/files/snapshots/<name>`, for a viewer or above (`Authorization: Bearer` or
+ * `X-API-Key`).
+ *
+ * - Path safety: the route takes exactly one segment of the raw URL, decodes it once, and
+ *   serves it only when it is a plain media name (letters, digits, `.`, `_`, `-`; no `..`,
+ *   no separator of any kind after decoding, no NUL, nothing hidden). A symbolic link is
+ *   followed only when it stays inside the directory. Anything else is a 400 or a 404.
+ * - Streaming (never buffered whole), with Content-Type, Content-Length,
+ *   Content-Disposition, ETag and Last-Modified; If-None-Match / If-Modified-Since (304);
+ *   one byte range (206), unsatisfiable ranges (416), If-Range.
+ * - An audit line per download, with who, what, how much and the status.
+ */
+import { createReadStream } from 'node:fs';
+import { lstat, realpath, stat } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { HttpAuthResult } from '../auth/index.js';
+import type { Logger } from '../logging/index.js';
+import type { Role } from '../rpc/index.js';
+import { sendJson } from '../transport/index.js';
+import { isMediaName } from './names.js';
+
+export type FileKind = 'recordings' | 'snapshots';
+
+export interface DownloadDeps {
+  /** The directory and the extensions served, per kind. */
+  dirs: () => Record<FileKind, { dir: string; extensions: readonly string[] }>;
+  authorize: (req: IncomingMessage, role: Role) => Promise<HttpAuthResult>;
+  audit: Logger;
+}
+
+const ROUTE = /^\/files\/(recordings|snapshots)\/([^/]*)$/;
+const TYPES: Record<string, string> = {
+  mp4: 'video/mp4',
+  mkv: 'video/x-matroska',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+};
+/** Bigger reads than the 64 KiB default: fewer syscalls and writes on large recordings. */
+const READ_CHUNK = 1024 * 1024;
+
+/** Whether a request is for the download routes (everything under /files/). */
+export function isFileRequest(req: IncomingMessage): boolean {
+  return (req.url ?? '').startsWith('/files/');
+}
+
+export async function serveFileRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: DownloadDeps,
+): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    sendJson(
+      res,
+      405,
+      { error: 'Files are downloaded with GET (or HEAD).' },
+      { allow: 'GET, HEAD' },
+    );
+    return;
+  }
+  // Who asks comes first: nobody learns whether a file exists without a credential.
+  const auth = await deps.authorize(req, 'viewer');
+  if (!auth.ok) {
+    sendJson(res, auth.status, { error: auth.message }, auth.headers);
+    return;
+  }
+  const rawPath = (req.url ?? '/').split('?')[0] ?? '/';
+  const match = ROUTE.exec(rawPath);
+  if (!match) {
+    sendJson(res, 404, {
+      error: 'Nothing here: files are at /files/recordings/<name> and /files/snapshots/<name>.',
+    });
+    return;
+  }
+  const kind = match[1] as FileKind;
+  const { dir, extensions } = deps.dirs()[kind];
+  let name: string;
+  try {
+    name = decodeURIComponent(match[2] ?? '');
+  } catch {
+    name = '';
+  }
+  if (!isMediaName(name, extensions)) {
+    sendJson(res, 400, {
+      error: `Not a file name the service serves: use a plain name such as camera0_2025-01-15_14-30-00.${extensions[0]}, as listed by list_${kind}.`,
+    });
+    return;
+  }
+  const file = await insideDir(dir, name);
+  const stats = file ? await stat(file).catch(() => null) : null;
+  if (!file || !stats?.isFile()) {
+    sendJson(res, 404, { error: `There is no ${kind.slice(0, -1)} named ${name}.` });
+    return;
+  }
+
+  const etag = `"${stats.ino.toString(36)}-${stats.size.toString(36)}-${Math.floor(stats.mtimeMs).toString(36)}"`;
+  const lastModified = new Date(Math.floor(stats.mtimeMs / 1000) * 1000).toUTCString();
+  const headers: Record<string, string | number> = {
+    'content-type':
+      TYPES[name.slice(name.lastIndexOf('.') + 1).toLowerCase()] ?? 'application/octet-stream',
+    'content-disposition': `attachment; filename="${name}"`,
+    'accept-ranges': 'bytes',
+    etag,
+    'last-modified': lastModified,
+    'cache-control': 'private, no-cache',
+    'x-content-type-options': 'nosniff',
+  };
+  const audit = (status: number, bytes: number, range: string | null) =>
+    deps.audit.info(
+      {
+        event: 'file_download',
+        remote: req.socket.remoteAddress,
+        subject: auth.principal.subject,
+        role: auth.principal.role,
+        kind,
+        filename: name,
+        status,
+        bytes,
+        range,
+        method: req.method,
+      },
+      'audit: file downloaded',
+    );
+
+  if (notModified(req, etag, stats.mtimeMs)) {
+    res.writeHead(304, headers).end();
+    audit(304, 0, null);
+    return;
+  }
+  const range = wantedRange(req, etag, lastModified, stats.size);
+  if (range === 'unsatisfiable') {
+    res.writeHead(416, { ...headers, 'content-range': `bytes */${stats.size}` }).end();
+    audit(416, 0, req.headers.range ?? null);
+    return;
+  }
+  const [start, end] = range ?? [0, stats.size - 1];
+  const length = Math.max(0, end - start + 1);
+  const status = range ? 206 : 200;
+  res.writeHead(status, {
+    ...headers,
+    'content-length': length,
+    ...(range && { 'content-range': `bytes ${start}-${end}/${stats.size}` }),
+  });
+  if (req.method === 'HEAD' || length === 0) {
+    res.end();
+    audit(status, 0, req.headers.range ?? null);
+    return;
+  }
+  let sent = 0;
+  const stream = createReadStream(file, { start, end, highWaterMark: READ_CHUNK });
+  stream.on('data', (chunk) => (sent += chunk.length));
+  try {
+    await pipeline(stream, res);
+  } catch {
+    // The client went away, or the file was deleted under the download: nothing to answer.
+  }
+  audit(status, sent, req.headers.range ?? null);
+}
+
+/** The file's path when the name resolves inside `dir` (following links only inside it). */
+async function insideDir(dir: string, name: string): Promise<string | null> {
+  const file = join(dir, name);
+  const link = await lstat(file).catch(() => null);
+  if (!link) return null;
+  if (!link.isSymbolicLink()) return file;
+  const [real, realDir] = await Promise.all([
+    realpath(file).catch(() => null),
+    realpath(dir).catch(() => null),
+  ]);
+  return real && realDir && real.startsWith(realDir + sep) ? real : null;
+}
+
+function notModified(req: IncomingMessage, etag: string, mtimeMs: number): boolean {
+  const ifNoneMatch = req.headers['if-none-match'];
+  if (ifNoneMatch !== undefined) {
+    return (
+      ifNoneMatch.trim() === '*' ||
+      ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)
+    );
+  }
+  const since = Date.parse(req.headers['if-modified-since'] ?? '');
+  return Number.isFinite(since) && Math.floor(mtimeMs / 1000) * 1000 <= since;
+}
+
+/**
+ * The byte range asked for: [start, end] inclusive, null for the whole file (no Range,
+ * a Range we ignore as RFC 9110 allows: several ranges, bad syntax, a stale If-Range), or
+ * 'unsatisfiable'.
+ */
+function wantedRange(
+  req: IncomingMessage,
+  etag: string,
+  lastModified: string,
+  size: number,
+): [number, number] | null | 'unsatisfiable' {
+  const header = req.headers.range;
+  if (header === undefined) return null;
+  const ifRange = req.headers['if-range'];
+  if (ifRange !== undefined && ifRange !== etag && ifRange !== lastModified) return null;
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!match || (match[1] === '' && match[2] === '')) return null;
+  if (match[1] === '') {
+    const suffix = Number(match[2]);
+    if (suffix === 0 || size === 0) return 'unsatisfiable';
+    return [Math.max(0, size - suffix), size - 1];
+  }
+  const start = Number(match[1]);
+  const end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
+  if (start >= size) return 'unsatisfiable';
+  if (end < start) return null;
+  return [start, end];
+}
