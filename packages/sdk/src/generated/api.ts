@@ -374,6 +374,14 @@ export interface GetStorageInfoResult {
     block_percent: number;
     critical_percent: number;
   };
+  retention: {
+    policy_type: 'age' | 'size' | 'manual';
+    enabled: boolean;
+    max_age_days: number;
+    max_size_gb: number | null;
+    source: 'config' | 'api';
+    updated_at: string | null;
+  };
 }
 
 /** Sets what may be deleted automatically (age, size or manual) and whether it runs; stored across restarts. (role: admin) */

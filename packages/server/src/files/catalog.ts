@@ -11,9 +11,8 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Logger } from '../logging/index.js';
-import { isMediaName } from './names.js';
+import { isMediaName, resolveInside } from './names.js';
 
 export interface CatalogEntry {
   name: string;
@@ -137,7 +136,10 @@ export class FileCatalog {
     if (!this.#wants(name)) return undefined;
     let stats;
     try {
-      stats = await stat(join(this.dir, name));
+      // A link is listed only when it leads to a file inside the directory, as served.
+      const file = await resolveInside(this.dir, name);
+      if (file === null) throw new Error('not inside');
+      stats = await stat(file);
     } catch {
       this.#delete(name);
       return undefined;

@@ -119,6 +119,16 @@ export const deleteSnapshot = defineMethod({
   errors: ['file_not_found', 'invalid_filename'],
 });
 
+const policy = z.object({
+  policy_type: z.enum(['age', 'size', 'manual']),
+  enabled: z.boolean(),
+  max_age_days: z.number(),
+  max_size_gb: z.number().nullable(),
+  /** config: the configuration file's; api: set with set_retention_policy (stored). */
+  source: z.enum(['config', 'api']),
+  updated_at: z.string().nullable(),
+});
+
 export const getStorageInfo = defineMethod({
   name: 'get_storage_info',
   summary:
@@ -142,17 +152,9 @@ export const getStorageInfo = defineMethod({
       block_percent: z.number(),
       critical_percent: z.number(),
     }),
+    /** The retention policy in force. */
+    retention: policy,
   }),
-});
-
-const policy = z.object({
-  policy_type: z.enum(['age', 'size', 'manual']),
-  enabled: z.boolean(),
-  max_age_days: z.number(),
-  max_size_gb: z.number().nullable(),
-  /** config: the configuration file's; api: set with set_retention_policy (stored). */
-  source: z.enum(['config', 'api']),
-  updated_at: z.string().nullable(),
 });
 
 export const setRetentionPolicy = defineMethod({

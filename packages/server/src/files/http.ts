@@ -13,15 +13,14 @@
  * - An audit line per download, with who, what, how much and the status.
  */
 import { createReadStream } from 'node:fs';
-import { lstat, realpath, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { HttpAuthResult } from '../auth/index.js';
 import type { Logger } from '../logging/index.js';
 import type { Role } from '../rpc/index.js';
 import { sendJson } from '../transport/index.js';
-import { isMediaName } from './names.js';
+import { isMediaName, resolveInside } from './names.js';
 
 export type FileKind = 'recordings' | 'snapshots';
 
@@ -89,7 +88,7 @@ export async function serveFileRequest(
     });
     return;
   }
-  const file = await insideDir(dir, name);
+  const file = await resolveInside(dir, name);
   const stats = file ? await stat(file).catch(() => null) : null;
   if (!file || !stats?.isFile()) {
     sendJson(res, 404, { error: `There is no ${kind.slice(0, -1)} named ${name}.` });
@@ -158,19 +157,6 @@ export async function serveFileRequest(
     // The client went away, or the file was deleted under the download: nothing to answer.
   }
   audit(status, sent, req.headers.range ?? null);
-}
-
-/** The file's path when the name resolves inside `dir` (following links only inside it). */
-async function insideDir(dir: string, name: string): Promise<string | null> {
-  const file = join(dir, name);
-  const link = await lstat(file).catch(() => null);
-  if (!link) return null;
-  if (!link.isSymbolicLink()) return file;
-  const [real, realDir] = await Promise.all([
-    realpath(file).catch(() => null),
-    realpath(dir).catch(() => null),
-  ]);
-  return real && realDir && real.startsWith(realDir + sep) ? real : null;
 }
 
 function notModified(req: IncomingMessage, etag: string, mtimeMs: number): boolean {

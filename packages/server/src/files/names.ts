@@ -3,6 +3,8 @@
  * and the rules a caller's name must follow (SPEC section 5).
  */
 import { randomBytes } from 'node:crypto';
+import { lstat, realpath } from 'node:fs/promises';
+import { join, sep } from 'node:path';
 import { ServiceError } from '../errors/index.js';
 
 /** 2025-01-15_14-30-00 in local time: sorts by name as by time. */
@@ -60,4 +62,21 @@ export function checkFilename(name: string, extensions: readonly string[]): stri
     throw bad(`must end with ${extensions.map((e) => `.${e}`).join(' or ')}`);
   }
   return name;
+}
+
+/**
+ * The path of `name` in `dir` when it is there and stays inside: the file itself, or what
+ * a symbolic link points to when that is inside `dir` too; null otherwise (missing, or a
+ * link leading out).
+ */
+export async function resolveInside(dir: string, name: string): Promise<string | null> {
+  const file = join(dir, name);
+  const link = await lstat(file).catch(() => null);
+  if (!link) return null;
+  if (!link.isSymbolicLink()) return file;
+  const [real, realDir] = await Promise.all([
+    realpath(file).catch(() => null),
+    realpath(dir).catch(() => null),
+  ]);
+  return real && realDir && real.startsWith(realDir + sep) ? real : null;
 }

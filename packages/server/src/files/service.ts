@@ -200,6 +200,7 @@ export class FilesService {
         block_percent: storage.block_percent,
         critical_percent: storage.critical_percent,
       },
+      retention: this.retention.policy(),
     };
   }
 

@@ -70,8 +70,15 @@ export function testConfig(dir: string, overrides: Overrides = {}): Config {
   return configSchema.parse(merged);
 }
 
-export async function startApp(overrides: Overrides = {}): Promise<TestApp> {
-  const dir = mkdtempSync(join(tmpdir(), 'camera-service-test-'));
+/**
+ * @param options.dir run in this directory (state, media) and leave it on stop, so a test
+ *   can start the service again on the same state; default: a new one, removed on stop.
+ */
+export async function startApp(
+  overrides: Overrides = {},
+  options: { dir?: string } = {},
+): Promise<TestApp> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'camera-service-test-'));
   const config = testConfig(dir, overrides);
   const logs = new LogSink();
   const logging = createLogger({
@@ -117,7 +124,7 @@ export async function startApp(overrides: Overrides = {}): Promise<TestApp> {
     async stop() {
       await Promise.all(clients.map((c) => c.close()));
       await app.stop();
-      rmSync(dir, { recursive: true, force: true });
+      if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
