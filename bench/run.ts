@@ -6,13 +6,14 @@
  *   media    the media plane: camera path create latency, path creation to stream ready
  *   cameras  hot-plug detection latency (events, polling), get_camera_list under load
  *   capture  snapshot latency (active, idle stream), recording start, first fragment, stop
+ *   files    list_recordings on 10,000 files, download throughput beside nginx
  *
  * With no names, every section runs, one after the other (never at the same time: each
  * measures CPU, and two would disturb each other). Each writes .bench/<section>.json and
  * prints its report. Exits 0 when every section ran, whether or not its targets were
  * met; 1 when one could not run (the others still run and are written); 2 on bad usage.
  * Each section's settings come from the environment: see its file (rpc-bench.ts,
- * relay-bench.ts, media-bench.ts, cameras-bench.ts, capture-bench.ts).
+ * relay-bench.ts, media-bench.ts, cameras-bench.ts, capture-bench.ts, files-bench.ts).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { camerasSection } from './cameras-bench.js';
 import { captureSection } from './capture-bench.js';
+import { filesSection } from './files-bench.js';
 import { killTracked } from './children.js';
 import { mediaSection } from './media-bench.js';
 import { relaySection } from './relay-bench.js';
@@ -37,6 +39,7 @@ const SECTIONS: readonly Section[] = [
   mediaSection,
   camerasSection,
   captureSection,
+  filesSection,
 ];
 
 function usage(): string {

@@ -18,6 +18,8 @@ const SYSTEM_TOOLS = [
   { command: 'ffprobe', pkg: 'ffmpeg' },
   { command: 'v4l2-ctl', pkg: 'v4l-utils' },
 ];
+/** What `npm run bench` needs besides: nginx, to compare file downloads against. */
+const BENCH_TOOLS = [{ command: 'nginx', pkg: 'nginx' }];
 
 function fail(text) {
   process.stderr.write(`[setup] ${text}\n`);
@@ -47,8 +49,8 @@ function checkNode() {
   }
 }
 
-function ensureSystemPackages({ required }) {
-  const missing = [...new Set(SYSTEM_TOOLS.filter((t) => !onPath(t.command)).map((t) => t.pkg))];
+function ensureSystemPackages({ required, tools = SYSTEM_TOOLS }) {
+  const missing = [...new Set(tools.filter((t) => !onPath(t.command)).map((t) => t.pkg))];
   if (missing.length === 0) return;
   const command = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -109,7 +111,10 @@ function step(name, command, commandArgs) {
 checkNode();
 if (!['start', 'test', 'bench'].includes(mode))
   fail('usage: bootstrap.mjs start|test|bench [args...]');
-ensureSystemPackages({ required: mode === 'test' });
+ensureSystemPackages({
+  required: mode === 'test',
+  tools: mode === 'bench' ? [...SYSTEM_TOOLS, ...BENCH_TOOLS] : SYSTEM_TOOLS,
+});
 ensureDependencies();
 build();
 
