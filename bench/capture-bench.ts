@@ -21,7 +21,7 @@ import { CameraServiceClient } from '@camera-service/sdk';
 import { makeCredentials } from './auth.js';
 import { terminate, track } from './children.js';
 import { fmtMs } from './format.js';
-import { envNumber, type Section, type SectionContext } from './section.js';
+import { envNumber, measured, type Section, type SectionContext } from './section.js';
 import { startServer, type ServerHandle } from './server-process.js';
 import { LatencyRecorder, type LatencySummary } from './stats.js';
 
@@ -235,11 +235,6 @@ export const captureSection: Section = {
       tiers: { active: [], idle: [] },
       error: null,
     };
-    try {
-      await measure(context, report);
-    } catch (error) {
-      report.error = error instanceof Error ? error.message : String(error);
-    }
-    return { report, text: format(report), error: report.error };
+    return measured(context, report, measure, format);
   },
 };

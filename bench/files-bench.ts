@@ -22,7 +22,7 @@ import { CameraServiceClient } from '@camera-service/sdk';
 import { makeCredentials } from './auth.js';
 import { terminate, track } from './children.js';
 import { fmtMs } from './format.js';
-import { envNumber, type Section, type SectionContext } from './section.js';
+import { envNumber, measured, type Section, type SectionContext } from './section.js';
 import { startServer, type ServerHandle } from './server-process.js';
 import { LatencyRecorder, type LatencySummary } from './stats.js';
 
@@ -289,11 +289,6 @@ export const filesSection: Section = {
       nginxError: null,
       error: null,
     };
-    try {
-      await measure(context, report);
-    } catch (error) {
-      report.error = error instanceof Error ? error.message : String(error);
-    }
-    return { report, text: format(report), error: report.error };
+    return measured(context, report, measure, format);
   },
 };

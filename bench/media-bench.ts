@@ -24,7 +24,7 @@ import {
 } from '@camera-service/server';
 import { fmtMs } from './format.js';
 import { startRelay, type RelayHandle } from './relay-process.js';
-import { envNumber, type Section, type SectionContext } from './section.js';
+import { envNumber, measured, type Section, type SectionContext } from './section.js';
 import { LatencyRecorder, type LatencySummary } from './stats.js';
 
 const WARMUP_CREATES = 50;
@@ -153,11 +153,6 @@ export const mediaSection: Section = {
       readyErrors: [],
       error: null,
     };
-    try {
-      await measure(context, report);
-    } catch (error) {
-      report.error = error instanceof Error ? error.message : String(error);
-    }
-    return { report, text: format(report), error: report.error };
+    return measured(context, report, measure, format);
   },
 };

@@ -47,3 +47,22 @@ export function envNumber(
   }
   return value;
 }
+
+/**
+ * Runs a section's measurement into its report and formats it: a failure is kept in the
+ * report (with what was measured before it), so the section's partial results are
+ * still written and printed.
+ */
+export async function measured<R extends { error: string | null }>(
+  context: SectionContext,
+  report: R,
+  measure: (context: SectionContext, report: R) => Promise<void>,
+  format: (report: R) => string,
+): Promise<SectionResult> {
+  try {
+    await measure(context, report);
+  } catch (error) {
+    report.error = error instanceof Error ? error.message : String(error);
+  }
+  return { report, text: format(report), error: report.error };
+}

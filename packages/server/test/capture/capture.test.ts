@@ -365,48 +365,40 @@ describe('snapshots and recordings', () => {
 });
 
 describe('recording refused when storage is low', () => {
-  it('answers -1008 at block_percent', async () => {
-    const t = await startApp({
-      cameras: [CAMERA],
-      storage: { warn_percent: 1, block_percent: 1, critical_percent: 100 },
+  // Any disk in use is above 1 %: a threshold of 1 % is always reached.
+  for (const [name, critical, code, message] of [
+    [
+      '-1008 at block_percent',
+      100,
+      -1008,
+      /^Storage is low \(.*% used, recordings refused from 1%\)/,
+    ],
+    [
+      '-1010 at critical_percent',
+      1,
+      -1010,
+      /^Storage is critically full .*: free space before recording\.$/,
+    ],
+  ] as const) {
+    it(`answers ${name}`, async () => {
+      const t = await startApp({
+        cameras: [CAMERA],
+        storage: { warn_percent: 1, block_percent: 1, critical_percent: critical },
+      });
+      try {
+        const client = await t.connect({ as: 'operator' });
+        await assert.rejects(
+          client.request('start_recording', { device: 'test0' }),
+          (error: unknown) => {
+            assert.ok(error instanceof RpcError);
+            assert.equal(error.code, code);
+            assert.match(error.message, message);
+            return true;
+          },
+        );
+      } finally {
+        await t.stop();
+      }
     });
-    try {
-      const client = await t.connect({ as: 'operator' });
-      await assert.rejects(
-        client.request('start_recording', { device: 'test0' }),
-        (error: unknown) => {
-          assert.ok(error instanceof RpcError);
-          assert.equal(error.code, -1008);
-          assert.match(error.message, /^Storage is low \(.*% used, recordings refused from 1%\)/);
-          return true;
-        },
-      );
-    } finally {
-      await t.stop();
-    }
-  });
-
-  it('answers -1010 at critical_percent', async () => {
-    const t = await startApp({
-      cameras: [CAMERA],
-      storage: { warn_percent: 1, block_percent: 1, critical_percent: 1 },
-    });
-    try {
-      const client = await t.connect({ as: 'operator' });
-      await assert.rejects(
-        client.request('start_recording', { device: 'test0' }),
-        (error: unknown) => {
-          assert.ok(error instanceof RpcError);
-          assert.equal(error.code, -1010);
-          assert.match(
-            error.message,
-            /^Storage is critically full .*: free space before recording\.$/,
-          );
-          return true;
-        },
-      );
-    } finally {
-      await t.stop();
-    }
-  });
+  }
 });
