@@ -2,7 +2,7 @@
  * The composition root: builds every module, wires them together, starts them in order
  * and stops them in reverse. No logic of its own beyond wiring.
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   ApiKeyStore,
@@ -26,10 +26,9 @@ import type { Config, ConfigStore, ReloadResult } from './config/index.js';
 import {
   EXTENSIONS,
   FilesService,
+  downloadHandler,
   isFileRequest,
   registerFilesMethods,
-  serveFileRequest,
-  type DownloadDeps,
 } from './files/index.js';
 import { HealthRegistry, ServiceMetrics, healthHandler } from './health/index.js';
 import type { Logger } from './logging/index.js';
@@ -103,7 +102,7 @@ export class App {
   readonly snapshots: SnapshotService;
   readonly recordings: RecordingService;
   readonly files: FilesService;
-  readonly #downloads: DownloadDeps;
+  readonly #downloads: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   readonly #access: AuthAccessControl;
   readonly #throttle: FailureThrottle;
   readonly #config: ConfigStore;
@@ -175,7 +174,7 @@ export class App {
 
     this.#apiServer = createHttpServer(config.server.tls, (req, res) => {
       if (isFileRequest(req)) {
-        serveFileRequest(req, res, this.#downloads).catch((error: unknown) => {
+        this.#downloads(req, res).catch((error: unknown) => {
           this.#log.error({ err: error as Error, url: req.url }, 'file download failed');
           if (!res.headersSent) sendJson(res, 500, { error: 'The download failed: try again.' });
           else res.destroy();
@@ -267,14 +266,15 @@ export class App {
       dir: () => this.#config.current.storage.snapshots_dir,
       onWritten: (name) => void this.files.snapshots.note(name),
     });
-    this.#downloads = {
+    this.#downloads = downloadHandler({
       dirs: () => ({
         recordings: { dir: this.files.recordings.dir, extensions: EXTENSIONS.recordings },
         snapshots: { dir: this.files.snapshots.dir, extensions: EXTENSIONS.snapshots },
       }),
       authorize: (req, role) => authorizeRequest(req, role, this.authenticator),
       audit: this.#log.child({ component: 'audit' }),
-    };
+      maxDownloads: () => this.#config.current.server.max_downloads,
+    });
     this.cameras.setHooks({
       recording: (device) => this.recordings.state(device),
       beforeDisconnect: async (device) => {
@@ -431,7 +431,7 @@ export class App {
     await Promise.all([closeServer(this.#apiServer), this.ws.close(timeoutMs)]);
     // Recordings first: their files are finalised while the streams still run.
     await this.recordings.stop();
-    this.files.stop();
+    await this.files.stop();
     await this.cameras.stop();
     await this.media.stop();
     await closeServer(this.#healthServer);
@@ -441,6 +441,7 @@ export class App {
 
   #applyLive(config: Config): void {
     this.#setLogLevel?.(config.logging.level);
+    this.files.reloaded();
     this.ws.setLimits(wsLimits(config));
     this.#dispatcher.setMaxBatch(config.server.max_batch_requests);
     this.#access.setRateLimit(rateLimit(config));

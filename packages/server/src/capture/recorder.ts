@@ -149,8 +149,10 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
 
   /** Whether a file belongs to a recording being written (the files module refuses to delete it). */
   isBeingWritten(filename: string): boolean {
+    // Only a session's last segment is open: the segment muxer closes each file before it
+    // opens the next, so earlier segments of a long recording are finished files.
     for (const session of this.#sessions.values())
-      if (session.files.includes(filename)) return true;
+      if (session.files[session.files.length - 1] === filename) return true;
     return false;
   }
 

@@ -55,6 +55,8 @@ const serverSchema = z.strictObject({
     .default(65536),
   max_batch_requests: positiveInt('the maximum number of requests in one batch').default(50),
   max_inflight_requests: positiveInt('the maximum unanswered requests per connection').default(64),
+  /** File downloads served at once; more answer 503 (each holds a 4 MiB read buffer). */
+  max_downloads: positiveInt('the number of downloads at once').default(16),
   max_send_buffer_bytes: positiveInt('the outgoing buffer limit per connection in bytes').default(
     4 * 1024 * 1024,
   ),
@@ -338,6 +340,7 @@ export const LIVE_KEYS: readonly string[] = [
   'server.max_batch_requests',
   'server.max_inflight_requests',
   'server.max_send_buffer_bytes',
+  'server.max_downloads',
   'server.keepalive_interval_seconds',
   'server.shutdown_timeout_seconds',
   'auth.rate_limit',

@@ -22,6 +22,9 @@ export interface CatalogEntry {
   createdMs: number;
 }
 
+/** When an entry was last read (performance.now()), so a rescan can tell what is newer. */
+const readAt = new WeakMap<CatalogEntry, number>();
+
 export type SortOrder = 'newest' | 'oldest' | 'name' | 'largest';
 
 export interface CatalogOptions {
@@ -31,7 +34,15 @@ export interface CatalogOptions {
   log: Logger;
   /** How often the directory is listed again to repair missed events (default 60 s). */
   rescanMs?: number;
+  /** Told when a file leaves the index, however it went. */
+  onForget?: (name: string) => void;
 }
+
+/**
+ * Quiet time before a watched file is read again: a recording being written changes with
+ * every fragment, and one `stat` per burst is enough.
+ */
+const WATCH_SETTLE_MS = 250;
 
 /** Stats at most this many files at once while scanning. */
 const SCAN_CONCURRENCY = 64;
@@ -50,6 +61,7 @@ export class FileCatalog {
   /** Sorted views, dropped on any change. */
   readonly #sorted = new Map<SortOrder, CatalogEntry[]>();
   #watcher: FSWatcher | undefined;
+  readonly #settling = new Map<string, NodeJS.Timeout>();
   #rescanTimer: NodeJS.Timeout | undefined;
   #running = false;
   #totalBytes = 0;
@@ -87,6 +99,8 @@ export class FileCatalog {
   stop(): void {
     this.#running = false;
     clearTimeout(this.#rescanTimer);
+    for (const timer of this.#settling.values()) clearTimeout(timer);
+    this.#settling.clear();
     this.#watcher?.close();
     this.#watcher = undefined;
   }
@@ -116,6 +130,8 @@ export class FileCatalog {
 
   /** Lists the directory again and brings the index in line with it. */
   async rescan(): Promise<void> {
+    const started = performance.now();
+    if (this.#running && this.#watcher === undefined) this.#watch();
     let names: string[];
     try {
       names = await readdir(this.dir);
@@ -125,7 +141,10 @@ export class FileCatalog {
     }
     const wanted = names.filter((n) => this.#wants(n));
     const present = new Set(wanted);
-    for (const name of [...this.#entries.keys()]) if (!present.has(name)) this.#delete(name);
+    for (const [name, entry] of [...this.#entries]) {
+      // A file noted after the listing began (a snapshot just written) is not in it.
+      if (!present.has(name) && (readAt.get(entry) ?? 0) < started) this.#delete(name);
+    }
     for (let i = 0; i < wanted.length; i += SCAN_CONCURRENCY) {
       await Promise.all(wanted.slice(i, i + SCAN_CONCURRENCY).map((name) => this.note(name)));
     }
@@ -137,7 +156,7 @@ export class FileCatalog {
     let stats;
     try {
       // A link is listed only when it leads to a file inside the directory, as served.
-      const file = await resolveInside(this.dir, name);
+      const file = await resolveInside(this.dir, name, this.#options.extensions);
       if (file === null) throw new Error('not inside');
       stats = await stat(file);
     } catch {
@@ -161,8 +180,10 @@ export class FileCatalog {
       previous.mtimeMs === entry.mtimeMs &&
       previous.createdMs === entry.createdMs
     ) {
+      readAt.set(previous, performance.now());
       return previous;
     }
+    readAt.set(entry, performance.now());
     this.#totalBytes += entry.size - (previous?.size ?? 0);
     this.#entries.set(name, entry);
     this.#sorted.clear();
@@ -184,6 +205,18 @@ export class FileCatalog {
     this.#entries.delete(name);
     this.#totalBytes -= previous.size;
     this.#sorted.clear();
+    this.#options.onForget?.(name);
+  }
+
+  /** A watched name changed: read it once it has been quiet for WATCH_SETTLE_MS. */
+  #settle(name: string): void {
+    clearTimeout(this.#settling.get(name));
+    const timer = setTimeout(() => {
+      this.#settling.delete(name);
+      void this.note(name);
+    }, WATCH_SETTLE_MS);
+    timer.unref();
+    this.#settling.set(name, timer);
   }
 
   #watch(): void {
@@ -193,7 +226,8 @@ export class FileCatalog {
           void this.rescan().catch(() => undefined);
           return;
         }
-        void this.note(name.toString());
+        const changed = name.toString();
+        if (this.#wants(changed)) this.#settle(changed);
       });
       this.#watcher.on('error', (error) => {
         this.#options.log.warn(

@@ -12,13 +12,13 @@
  *   one byte range (206), unsatisfiable ranges (416), If-Range.
  * - An audit line per download, with who, what, how much and the status.
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { HttpAuthResult } from '../auth/index.js';
+import type { Principal, Role } from '../rpc/index.js';
 import type { Logger } from '../logging/index.js';
-import type { Role } from '../rpc/index.js';
 import { sendJson } from '../transport/index.js';
 import { isMediaName, resolveInside } from './names.js';
 
@@ -29,6 +29,8 @@ export interface DownloadDeps {
   dirs: () => Record<FileKind, { dir: string; extensions: readonly string[] }>;
   authorize: (req: IncomingMessage, role: Role) => Promise<HttpAuthResult>;
   audit: Logger;
+  /** Downloads served at once (server.max_downloads). */
+  maxDownloads: () => number;
 }
 
 const ROUTE = /^\/files\/(recordings|snapshots)\/([^/]*)$/;
@@ -46,7 +48,34 @@ export function isFileRequest(req: IncomingMessage): boolean {
   return (req.url ?? '').startsWith('/files/');
 }
 
-export async function serveFileRequest(
+/**
+ * The download handler. At most `maxDownloads()` run at once (each holds a read buffer of
+ * READ_CHUNK and the socket's): more answer 503 with Retry-After.
+ */
+export function downloadHandler(
+  deps: DownloadDeps,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  let active = 0;
+  return async (req, res) => {
+    if (active >= deps.maxDownloads()) {
+      sendJson(
+        res,
+        503,
+        { error: 'Too many downloads at once: try again in a moment.' },
+        { 'retry-after': '1' },
+      );
+      return;
+    }
+    active += 1;
+    try {
+      await serveFileRequest(req, res, deps);
+    } finally {
+      active -= 1;
+    }
+  };
+}
+
+async function serveFileRequest(
   req: IncomingMessage,
   res: ServerResponse,
   deps: DownloadDeps,
@@ -88,12 +117,43 @@ export async function serveFileRequest(
     });
     return;
   }
-  const file = await resolveInside(dir, name);
-  const stats = file ? await stat(file).catch(() => null) : null;
-  if (!file || !stats?.isFile()) {
+  const file = await resolveInside(dir, name, extensions);
+  // Opened without following links, and described from the open descriptor: what was
+  // checked is what is sent, even if the name is swapped for a link meanwhile.
+  const handle = file
+    ? await open(file, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => null)
+    : null;
+  const stats = handle ? await handle.stat().catch(() => null) : null;
+  if (!handle || !stats?.isFile()) {
+    await handle?.close();
     sendJson(res, 404, { error: `There is no ${kind.slice(0, -1)} named ${name}.` });
     return;
   }
+  try {
+    await respond(req, res, {
+      handle,
+      stats,
+      name,
+      kind,
+      principal: auth.principal,
+      audit: deps.audit,
+    });
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+interface Target {
+  handle: FileHandle;
+  stats: Stats;
+  name: string;
+  kind: FileKind;
+  principal: Principal;
+  audit: Logger;
+}
+
+async function respond(req: IncomingMessage, res: ServerResponse, target: Target): Promise<void> {
+  const { handle, stats, name, kind } = target;
 
   const etag = `"${stats.ino.toString(36)}-${stats.size.toString(36)}-${Math.floor(stats.mtimeMs).toString(36)}"`;
   const lastModified = new Date(Math.floor(stats.mtimeMs / 1000) * 1000).toUTCString();
@@ -107,19 +167,20 @@ export async function serveFileRequest(
     'cache-control': 'private, no-cache',
     'x-content-type-options': 'nosniff',
   };
-  const audit = (status: number, bytes: number, range: string | null) =>
-    deps.audit.info(
+  const audit = (status: number, bytes: number, range: string | null, completed = true) =>
+    target.audit.info(
       {
         event: 'file_download',
         remote: req.socket.remoteAddress,
-        subject: auth.principal.subject,
-        role: auth.principal.role,
+        subject: target.principal.subject,
+        role: target.principal.role,
         kind,
         filename: name,
         status,
         bytes,
         range,
         method: req.method,
+        completed,
       },
       'audit: file downloaded',
     );
@@ -131,7 +192,15 @@ export async function serveFileRequest(
   }
   const range = wantedRange(req, etag, lastModified, stats.size);
   if (range === 'unsatisfiable') {
-    res.writeHead(416, { ...headers, 'content-range': `bytes */${stats.size}` }).end();
+    res
+      .writeHead(416, {
+        'content-range': `bytes */${stats.size}`,
+        'content-length': 0,
+        'accept-ranges': 'bytes',
+        etag,
+        'last-modified': lastModified,
+      })
+      .end();
     audit(416, 0, req.headers.range ?? null);
     return;
   }
@@ -148,13 +217,27 @@ export async function serveFileRequest(
     audit(status, 0, req.headers.range ?? null);
     return;
   }
-  const stream = createReadStream(file, { start, end, highWaterMark: READ_CHUNK });
+  // The descriptor stays ours (autoClose off): the caller closes it after the response.
+  const stream = handle.createReadStream({
+    start,
+    end,
+    highWaterMark: READ_CHUNK,
+    autoClose: false,
+  });
   try {
     await pipeline(stream, res);
   } catch {
-    // The client went away, or the file was deleted under the download: nothing to answer.
+    // The client went away: nothing to answer.
   }
-  audit(status, stream.bytesRead, req.headers.range ?? null);
+  // A file cut short while it was sent (shorter than Content-Length promised): the
+  // connection cannot be reused.
+  if (stream.bytesRead < length) res.destroy();
+  audit(
+    status,
+    stream.bytesRead,
+    req.headers.range ?? null,
+    res.writableFinished && stream.bytesRead === length,
+  );
 }
 
 function notModified(req: IncomingMessage, etag: string, mtimeMs: number): boolean {

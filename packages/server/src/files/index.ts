@@ -5,7 +5,7 @@ export { probeDuration, probeMedia } from './probe.js';
 export type { MediaFacts } from './probe.js';
 export { FileCatalog } from './catalog.js';
 export type { CatalogEntry, SortOrder } from './catalog.js';
-export { isFileRequest, serveFileRequest } from './http.js';
+export { downloadHandler, isFileRequest } from './http.js';
 export type { DownloadDeps, FileKind } from './http.js';
 export { RetentionService } from './retention.js';
 export type { CleanupResult, PolicyType, RetentionPolicy } from './retention.js';

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { lstat, realpath } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { ServiceError } from '../errors/index.js';
 
 /** 2025-01-15_14-30-00 in local time: sorts by name as by time. */
@@ -65,11 +65,17 @@ export function checkFilename(name: string, extensions: readonly string[]): stri
 }
 
 /**
- * The path of `name` in `dir` when it is there and stays inside: the file itself, or what
- * a symbolic link points to when that is inside `dir` too; null otherwise (missing, or a
- * link leading out).
+ * The path to open for `name` in `dir`: the file itself, or, for a symbolic link, what it
+ * points to when that is a plain media name (with one of `extensions`) directly in `dir`
+ * too; null otherwise (missing, a link leading out, to a hidden file or to a folder).
+ * Open the result with O_NOFOLLOW (see `openInside`), so a link swapped in after this
+ * check is not followed.
  */
-export async function resolveInside(dir: string, name: string): Promise<string | null> {
+export async function resolveInside(
+  dir: string,
+  name: string,
+  extensions: readonly string[],
+): Promise<string | null> {
   const file = join(dir, name);
   const link = await lstat(file).catch(() => null);
   if (!link) return null;
@@ -78,5 +84,6 @@ export async function resolveInside(dir: string, name: string): Promise<string |
     realpath(file).catch(() => null),
     realpath(dir).catch(() => null),
   ]);
-  return real && realDir && real.startsWith(realDir + sep) ? real : null;
+  if (!real || !realDir || dirname(real) !== realDir) return null;
+  return isMediaName(basename(real), extensions) ? real : null;
 }

@@ -47,8 +47,6 @@ export interface RetentionOptions {
   catalogs: () => readonly FileCatalog[];
   /** Files being written are never deleted. */
   isBeingWritten: (name: string) => boolean;
-  /** Called for each file deleted (to drop caches). */
-  onDeleted?: (catalog: FileCatalog, name: string) => void;
   now?: () => number;
 }
 
@@ -61,7 +59,10 @@ export class RetentionService {
   #stored: RetentionPolicy | null;
   #timer: NodeJS.Timeout | undefined;
   #running = false;
-  #cleaning: Promise<CleanupResult> | null = null;
+  /** The runs, one after the other: each reads the policy in force when it starts. */
+  #runs: Promise<unknown> = Promise.resolve();
+  /** Bumped by set(): a run under an older policy stops before its next delete. */
+  #generation = 0;
 
   constructor(options: RetentionOptions) {
     this.#options = options;
@@ -101,6 +102,7 @@ export class RetentionService {
     };
     writeFileAtomic(this.#file, `${JSON.stringify(next, null, 2)}\n`);
     this.#stored = next;
+    this.#generation += 1;
     this.#options.log.info({ policy: next }, 'retention policy set');
     this.#schedule();
     return { ...next };
@@ -113,21 +115,28 @@ export class RetentionService {
     this.#schedule();
   }
 
-  stop(): void {
+  /** Stops scheduling; resolves once a run under way has finished. */
+  async stop(): Promise<void> {
     this.#running = false;
     clearTimeout(this.#timer);
+    await this.#runs.catch(() => undefined);
   }
 
-  /** Applies the policy now; one run at a time (a second caller shares the first). */
+  /** The configuration changed (SIGHUP): its policy or interval may apply now. */
+  reschedule(): void {
+    this.#schedule();
+  }
+
+  /** Applies the policy now, after any run under way (each run reads the policy afresh). */
   cleanup(reason: 'scheduled' | 'requested' = 'requested'): Promise<CleanupResult> {
-    this.#cleaning ??= this.#cleanup(reason).finally(() => {
-      this.#cleaning = null;
-    });
-    return this.#cleaning;
+    const run = this.#runs.catch(() => undefined).then(() => this.#cleanup(reason));
+    this.#runs = run;
+    return run;
   }
 
   async #cleanup(reason: string): Promise<CleanupResult> {
     const policy = this.policy();
+    const generation = this.#generation;
     if (policy.policy_type === 'manual') {
       return {
         cleanup_executed: false,
@@ -141,6 +150,8 @@ export class RetentionService {
     let deleted = 0;
     let freed = 0;
     for (const { catalog, entry } of doomed) {
+      // A new policy was set meanwhile: it decides from now on, not this run.
+      if (generation !== this.#generation) break;
       if (this.#options.isBeingWritten(entry.name)) continue;
       try {
         await unlink(join(catalog.dir, entry.name));
@@ -154,7 +165,6 @@ export class RetentionService {
         }
       }
       catalog.forget(entry.name);
-      this.#options.onDeleted?.(catalog, entry.name);
       deleted += 1;
       freed += entry.size;
     }
@@ -202,6 +212,9 @@ export class RetentionService {
     if (!this.#running || !policy.enabled || policy.policy_type === 'manual') return;
     const ms = this.#options.config().retention.check_interval_seconds * 1000;
     this.#timer = setTimeout(() => {
+      // Disabled meanwhile (a reload): no run.
+      const now = this.policy();
+      if (!now.enabled || now.policy_type === 'manual') return;
       void this.cleanup('scheduled')
         .catch((error: unknown) =>
           this.#options.log.error({ err: (error as Error).message }, 'retention run failed'),
@@ -219,9 +232,28 @@ export class RetentionService {
       return null;
     }
     try {
-      const value = JSON.parse(text) as RetentionPolicy;
-      if (!['age', 'size', 'manual'].includes(value.policy_type)) throw new Error('bad type');
-      return { ...value, source: 'api' };
+      const value = JSON.parse(text) as Partial<RetentionPolicy>;
+      const positive = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && n > 0;
+      // A hand-edited file must not turn into "delete everything": every value is checked.
+      if (
+        !['age', 'size', 'manual'].includes(value.policy_type ?? '') ||
+        typeof value.enabled !== 'boolean' ||
+        !positive(value.max_age_days) ||
+        (value.max_size_gb !== null && !positive(value.max_size_gb)) ||
+        (value.policy_type === 'size' && value.max_size_gb === null)
+      ) {
+        throw new Error(
+          'expected policy_type age|size|manual, enabled, max_age_days > 0, max_size_gb > 0 or null',
+        );
+      }
+      return {
+        policy_type: value.policy_type as PolicyType,
+        enabled: value.enabled,
+        max_age_days: value.max_age_days as number,
+        max_size_gb: value.max_size_gb ?? null,
+        source: 'api',
+        updated_at: typeof value.updated_at === 'string' ? value.updated_at : null,
+      };
     } catch (error) {
       this.#options.log.error(
         { file: this.#file, err: (error as Error).message },

@@ -67,6 +67,7 @@ export class FilesService {
   readonly #options: FilesOptions;
   /** ffprobe facts per file, valid while its size and mtime are unchanged. */
   readonly #facts = new Map<string, { size: number; mtimeMs: number; facts: MediaFacts }>();
+  readonly #probing = new Map<string, Promise<MediaFacts>>();
   #lastStatus: ThresholdStatus | null = null;
 
   constructor(options: FilesOptions) {
@@ -78,6 +79,8 @@ export class FilesService {
         extensions: EXTENSIONS[kind],
         log: options.log,
         ...(options.rescanMs !== undefined && { rescanMs: options.rescanMs }),
+        // However a file goes (a delete, retention, someone's rm), its facts go with it.
+        onForget: (name) => this.#facts.delete(join(dir, name)),
       });
     this.recordings = catalog('recordings', storage.recordings_dir);
     this.snapshots = catalog('snapshots', storage.snapshots_dir);
@@ -86,7 +89,6 @@ export class FilesService {
       log: options.log,
       catalogs: () => [this.recordings, this.snapshots],
       isBeingWritten: options.isBeingWritten,
-      onDeleted: (c, name) => this.#facts.delete(join(c.dir, name)),
     });
     if (options.registry) this.#metrics(options.registry);
   }
@@ -100,10 +102,15 @@ export class FilesService {
     );
   }
 
-  stop(): void {
-    this.retention.stop();
+  async stop(): Promise<void> {
+    await this.retention.stop();
     this.recordings.stop();
     this.snapshots.stop();
+  }
+
+  /** The configuration was reloaded: retention's policy or interval may have changed. */
+  reloaded(): void {
+    this.retention.reschedule();
   }
 
   catalog(kind: FileKind): FileCatalog {
@@ -136,11 +143,16 @@ export class FilesService {
     if (cached && cached.size === entry.size && cached.mtimeMs === entry.mtimeMs) {
       facts = cached.facts;
     } else {
-      try {
-        facts = await probeMedia(file);
-      } catch {
-        facts = { duration: null, codec: null, width: null, height: null };
+      // Callers asking about the same file version at once share one ffprobe.
+      const key = `${file}\0${entry.size}\0${entry.mtimeMs}`;
+      let probing = this.#probing.get(key);
+      if (!probing) {
+        probing = probeMedia(file)
+          .catch(() => ({ duration: null, codec: null, width: null, height: null }))
+          .finally(() => this.#probing.delete(key));
+        this.#probing.set(key, probing);
       }
+      facts = await probing;
       this.#facts.set(file, { size: entry.size, mtimeMs: entry.mtimeMs, facts });
     }
     return {
@@ -169,7 +181,6 @@ export class FilesService {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
     catalog.forget(entry.name);
-    this.#facts.delete(file);
     this.#options.audit.info(
       { event: 'file_delete', subject: who.subject, role: who.role, kind, filename: entry.name },
       'audit: file deleted',

@@ -278,10 +278,14 @@ describe('snapshots and recordings', () => {
       session_id: string;
     };
     const t0 = performance.now();
-    await events.next(
+    const third = await events.next(
       (e) =>
         e.session_id === started.session_id && e.status === 'ROTATED' && /_003\./.test(e.filename),
     );
+    // Only the open segment is being written: the finished ones may be listed as done,
+    // deleted and cleaned up like any file.
+    assert.equal(t.app.recordings.isBeingWritten(third.filename), true);
+    assert.equal(t.app.recordings.isBeingWritten(third.filename.replace('_003.', '_001.')), false);
     const stopped = (await operator.request('stop_recording', { device: 'test0' })) as {
       files: string[];
       duration: number;

@@ -45,8 +45,14 @@ describe('FileCatalog', () => {
       assert.equal(newest[9_999]?.name, 'camera0_2026-01-01_00-00-00_00000.mp4');
       assert.equal(catalog.sorted('oldest')[0]?.name, 'camera0_2026-01-01_00-00-00_00000.mp4');
       assert.equal(catalog.sorted('largest')[0]?.size, 6);
-      // The sorted view is kept until something changes.
+      // The sorted view is kept until something changes, then made again.
       assert.equal(catalog.sorted('newest'), newest);
+      writeFileSync(join(dir, 'camera0_2026-02-01_00-00-00_00001.mp4'), 'x');
+      await catalog.note('camera0_2026-02-01_00-00-00_00001.mp4');
+      const after = catalog.sorted('newest');
+      assert.notEqual(after, newest);
+      assert.equal(after[0]?.name, 'camera0_2026-02-01_00-00-00_00001.mp4');
+      assert.equal(after.length, 10_001);
     } finally {
       catalog.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -5,12 +5,22 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RpcError, type CameraServiceClient } from '@camera-service/sdk';
+import { isMediaName } from '../../src/files/index.js';
 import { startApp, type TestApp } from '../helpers/app.js';
 
 const CAMERA = { id: 'test0', test_pattern: { size: '320x240', fps: 10, clock: false } };
@@ -243,6 +253,19 @@ describe('files through the service', () => {
     const beyond = await raw(port, path, { ...auth, range: `bytes=${bytes.length}-` });
     assert.equal(beyond.status, 416);
     assert.equal(beyond.headers['content-range'], `bytes */${bytes.length}`);
+    assert.equal(beyond.headers['content-length'], '0');
+    assert.equal(beyond.headers['content-type'], undefined, 'a 416 carries no media type');
+    const longer = await raw(port, path, { ...auth, range: `bytes=-${bytes.length * 2}` });
+    assert.equal(longer.status, 206);
+    assert.equal(longer.headers['content-range'], `bytes 0-${bytes.length - 1}/${bytes.length}`);
+    assert.equal(sha(longer.body), sha(bytes));
+    const fresh = await raw(port, path, { ...auth, range: 'bytes=0-9', 'if-range': etag });
+    assert.equal(fresh.status, 206, 'a matching If-Range: the range');
+    assert.equal(fresh.body.length, 10);
+    const headRange = await raw(port, path, { ...auth, range: 'bytes=0-9' }, 'HEAD');
+    assert.equal(headRange.status, 206);
+    assert.equal(headRange.headers['content-length'], '10');
+    assert.equal(headRange.body.length, 0);
     const several = await raw(port, path, { ...auth, range: 'bytes=0-1,5-6' });
     assert.equal(several.status, 200, 'several ranges: the whole file');
     const stale = await raw(port, path, { ...auth, range: 'bytes=0-9', 'if-range': '"other"' });
@@ -262,6 +285,17 @@ describe('files through the service', () => {
     const line = t.logs.find((r) => r.msg === 'audit: file downloaded' && r.status === 206);
     assert.equal(line?.filename, recording);
     assert.equal(line?.subject, 'test-viewer');
+  });
+
+  it('serves an empty file, whose every range is unsatisfiable', async () => {
+    writeFileSync(join(recordings(), 'empty_2026-01-02_00-00-00_001.mp4'), '');
+    const path = '/files/recordings/empty_2026-01-02_00-00-00_001.mp4';
+    const auth = { authorization: `Bearer ${token}` };
+    const whole = await raw(port, path, auth);
+    assert.equal(whole.status, 200);
+    assert.equal(whole.headers['content-length'], '0');
+    assert.equal((await raw(port, path, { ...auth, range: 'bytes=0-' })).status, 416);
+    assert.equal((await raw(port, path, { ...auth, range: 'bytes=-5' })).status, 416);
   });
 
   it('wants a credential: 401 without, and the X-API-Key header works too', async () => {
@@ -285,6 +319,13 @@ describe('files through the service', () => {
     symlinkSync(join(outside, 'secret.mp4'), join(recordings(), 'escape.mp4'));
     writeFileSync(join(t.dir, 'beside.mp4'), 'SECRET');
     writeFileSync(join(snapshots(), 'real.jpg'), 'SNAPSHOT');
+    // Links inside the directory to what is never served: a journal, a hidden file.
+    mkdirSync(join(recordings(), '.sessions'), { recursive: true });
+    writeFileSync(join(recordings(), '.sessions', 'journal.json'), 'SECRET');
+    writeFileSync(join(recordings(), '.hidden.mp4'), 'SECRET');
+    symlinkSync(join(recordings(), '.sessions', 'journal.json'), join(recordings(), 'journal.mp4'));
+    symlinkSync(join(recordings(), '.hidden.mp4'), join(recordings(), 'unhidden.mp4'));
+    symlinkSync(join(recordings(), '.sessions'), join(recordings(), 'folder.mp4'));
     const attempts = [
       '/files/recordings/../../etc/passwd',
       '/files/recordings/..%2f..%2fetc%2fpasswd',
@@ -320,6 +361,10 @@ describe('files through the service', () => {
       '/files/recordings/beside.mp4/',
       '/files/recordings/%ff%fe.mp4',
       '/files/recordings/%',
+      '/files/recordings/journal.mp4',
+      '/files/recordings/unhidden.mp4',
+      '/files/recordings/folder.mp4',
+      '/files/recordings/.sessions%2fjournal.json',
     ];
     const auth = { authorization: `Bearer ${token}` };
     const answers: string[] = [];
@@ -383,10 +428,11 @@ describe('files through the service', () => {
   it('reports storage, with the sizes of the media and the threshold reached', async () => {
     const info = (await admin.request('get_storage_info', {})) as Record<string, unknown>;
     assert.ok((info.total_space as number) > 0);
-    assert.equal(
-      info.recordings_size,
-      t.app.files.recordings.sorted('name').reduce((sum, e) => sum + e.size, 0),
-    );
+    // What the disk says: every plain recording file in the directory, links left out.
+    const onDisk = readdirSync(recordings(), { withFileTypes: true })
+      .filter((e) => e.isFile() && isMediaName(e.name, ['mp4', 'mkv']))
+      .reduce((sum, e) => sum + statSync(join(recordings(), e.name)).size, 0);
+    assert.equal(info.recordings_size, onDisk + statSync(join(recordings(), 'alias.mp4')).size);
     assert.match(String(info.threshold_status), /^(ok|warn|block|critical)$/);
     assert.equal((info.retention as { policy_type: string }).policy_type, 'manual');
     const health = (await (await fetch(`${t.healthUrl}/health/storage`)).json()) as {

@@ -4,7 +4,7 @@
  * an enabled policy runs by itself.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { configSchema, type Config } from '../../src/config/index.js';
@@ -140,6 +140,38 @@ describe('RetentionService', () => {
     assert.equal(applied.files_deleted, 1);
     assert.deepEqual(s.left(), ['kept.mp4']);
     retention.stop();
+    s.stop();
+  });
+
+  it('stops running by itself once disabled', async () => {
+    const s = await setup({ interval: 0.05 });
+    const retention = s.make();
+    retention.start();
+    retention.set({ policy_type: 'age', max_age_days: 30, enabled: true });
+    const scheduled = () =>
+      s.logs.records.filter((r) => r.msg === 'retention applied' && r.reason === 'scheduled')
+        .length;
+    await s.logs.waitFor(() => scheduled() >= 2, 5000, 'two scheduled runs');
+    retention.set({ policy_type: 'age', max_age_days: 30, enabled: false });
+    await retention.cleanup('requested'); // after any run under way
+    const before = scheduled();
+    // Showing that nothing happens takes time: ten intervals.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(scheduled(), before);
+    await retention.stop();
+    s.stop();
+  });
+
+  it('ignores a stored policy file that does not hold up, and says so', async () => {
+    const s = await setup();
+    mkdirSync(s.config.service.state_dir, { recursive: true });
+    writeFileSync(
+      join(s.config.service.state_dir, 'retention.json'),
+      JSON.stringify({ policy_type: 'age', enabled: true, max_age_days: 0 }),
+    );
+    const retention = s.make();
+    assert.equal(retention.policy().source, 'config');
+    assert.ok(s.logs.find((r) => r.msg.startsWith('the stored retention policy is unreadable')));
     s.stop();
   });
 });
