@@ -70,9 +70,9 @@ export class RtspDecoder {
   /** Adds bytes and returns every item they complete; throws RtspParseError when malformed. */
   push(chunk: Buffer): RtspItem[] {
     if (this.#failed) throw new RtspParseError(400, 'the stream is already broken');
-    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
     const items: RtspItem[] = [];
     try {
+      this.#append(chunk, items);
       for (;;) {
         const item = this.#next();
         if (!item) break;
@@ -83,6 +83,30 @@ export class RtspDecoder {
       throw error;
     }
     return items;
+  }
+
+  /**
+   * Takes in a chunk. Most chunks begin with the rest of an interleaved frame the last one
+   * cut: only that rest is copied, to complete the frame; the chunk after it is kept as a
+   * view. Anything else left over (a text message cut in two) is joined whole.
+   */
+  #append(chunk: Buffer, items: RtspItem[]): void {
+    const left = this.#buffer;
+    if (left.length === 0) {
+      this.#buffer = chunk;
+      return;
+    }
+    if (left[0] === DOLLAR && left.length >= 4) {
+      const need = 4 + left.readUInt16BE(2) - left.length;
+      if (chunk.length >= need) {
+        this.#buffer = Buffer.concat([left, chunk.subarray(0, need)]);
+        const frame = this.#next();
+        if (frame) items.push(frame);
+        this.#buffer = chunk.subarray(need);
+        return;
+      }
+    }
+    this.#buffer = Buffer.concat([left, chunk]);
   }
 
   #next(): RtspItem | null {
