@@ -278,7 +278,8 @@ export class App {
     this.cameras.setHooks({
       recording: (device) => this.recordings.state(device),
       beforeDisconnect: async (device) => {
-        if (this.recordings.state(device).active) {
+        // Also a recording still starting: it is cancelled, and waited for.
+        if (this.recordings.recording(device)) {
           await this.recordings.end(device, 'camera disconnected');
         }
       },

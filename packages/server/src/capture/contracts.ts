@@ -98,7 +98,7 @@ export const captureContracts = [takeSnapshot, startRecording, stopRecording] as
 export const recordingStatusUpdate = {
   name: 'recording_status_update',
   summary:
-    'A recording started, rotated to a new file, stopped (reason: manual, duration reached, camera disconnected, storage critical, media server lost, service stopping) or failed (reason from ffmpeg).',
+    'A recording started, rotated to a new file, stopped (reason: manual, duration reached, camera disconnected, storage critical, media server lost, stream ended, service stopping) or failed (reason from ffmpeg).',
   params: z.object({
     device: z.string(),
     status: z.enum(['STARTED', 'ROTATED', 'STOPPED', 'FAILED']),

@@ -7,11 +7,14 @@
  * - stop() asks ffmpeg to finish cleanly (SIGINT: it writes the trailer and exits), then
  *   SIGTERM, then SIGKILL to its process group if it does not.
  * - No ffmpeg outlives the service: every run is tracked and SIGKILLed when the service
- *   process exits; and every run writes progress to a pipe whose reader is this process,
- *   so if the service is killed outright, ffmpeg dies of SIGPIPE at its next progress
- *   write (every 0.5 s). A run reading the embedded relay also loses its input then.
+ *   process exits; and when the service is killed outright (SIGKILL, a crash), the kernel
+ *   sends each ffmpeg SIGTERM, on which it finishes its file and exits: runs are started
+ *   through `setpriv --pdeathsig TERM` (util-linux) where it exists. ffmpeg ignores
+ *   SIGPIPE, so a broken progress pipe alone would not end it; a run reading the embedded
+ *   relay also loses its input then.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../logging/index.js';
 
@@ -69,6 +72,12 @@ export interface FfmpegEvents {
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
+/** setpriv, when this machine has it: runs ffmpeg with a parent-death signal. */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => existsSync(path)) ?? null;
+
+/** How setpriv says that it could not start the program. */
+const EXEC_FAILED = /^setpriv: failed to execute/;
+
 /** SIGKILLs every ffmpeg still running: the service is exiting. */
 function killAll(): void {
   for (const child of live) {
@@ -109,7 +118,11 @@ export class FfmpegRun extends EventEmitter<FfmpegEvents> {
       ? []
       : ['-progress', 'pipe:1', '-stats_period', '0.5'];
     const args = ['-hide_banner', '-nostdin', '-nostats', ...progressArgs, ...options.args];
-    this.#child = spawn(options.ffmpeg ?? 'ffmpeg', args, {
+    const ffmpeg = options.ffmpeg ?? 'ffmpeg';
+    const [file, argv] = SETPRIV
+      ? [SETPRIV, ['--pdeathsig', 'TERM', '--', ffmpeg, ...args]]
+      : [ffmpeg, args];
+    this.#child = spawn(file, argv, {
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group: a stop reaches anything it started.
       detached: true,
@@ -125,6 +138,9 @@ export class FfmpegRun extends EventEmitter<FfmpegEvents> {
     this.done = new Promise((resolve) => {
       const finish = (code: number | null, signal: NodeJS.Signals | null) => {
         if (this.#exited) return;
+        if (this.#tail.some((line) => EXEC_FAILED.test(line))) {
+          this.#tail.splice(0, this.#tail.length, `${ffmpeg} was not found: install ffmpeg`);
+        }
         this.#exited = true;
         live.delete(this.#child);
         for (const timer of this.#timers) clearTimeout(timer);
@@ -136,7 +152,9 @@ export class FfmpegRun extends EventEmitter<FfmpegEvents> {
           timedOut: this.#timedOut,
           stopped: this.#stopRequested,
           // ffmpeg answers SIGINT by finishing the file and exiting with 255.
-          ok: code === 0 || (this.#stopRequested && (code === 255 || signal === 'SIGINT')),
+          ok:
+            !this.#timedOut &&
+            (code === 0 || (this.#stopRequested && (code === 255 || signal === 'SIGINT'))),
         };
         options.log.debug(
           {
@@ -280,4 +298,14 @@ export function parseProgress(block: string): FfmpegProgress {
     speed: speed === undefined || speed === 'N/A' ? null : Number.parseFloat(speed) || null,
     state: values.get('progress') ?? null,
   };
+}
+
+/**
+ * ffmpeg's words made fit for a client: absolute file paths become their file name and
+ * stream URLs become "the stream", so no internal path or address reaches the API.
+ */
+export function redact(text: string): string {
+  return text
+    .replace(/rtsps?:\/\/[^\s'"]+/g, 'the stream')
+    .replace(/(?:\/[^\s/'":]+)+\/([^\s/'":]+)/g, '$1');
 }

@@ -1,4 +1,4 @@
-export { runFfmpeg, parseProgress, runningFfmpegCount, FfmpegRun } from './ffmpeg.js';
+export { runFfmpeg, parseProgress, redact, runningFfmpegCount, FfmpegRun } from './ffmpeg.js';
 export type { FfmpegExit, FfmpegOptions, FfmpegProgress } from './ffmpeg.js';
 export { SnapshotService, jpegQscale } from './snapshot.js';
 export type { SnapshotRequest, SnapshotResult, SnapshotTier } from './snapshot.js';

@@ -6,6 +6,9 @@ import { startRecording, stopRecording, takeSnapshot } from './contracts.js';
 import type { RecordingService } from './recorder.js';
 import type { SnapshotService } from './snapshot.js';
 
+/** A week: longer recordings are a retention question, not a timer. */
+const MAX_RECORDING_SECONDS = 7 * 24 * 3600;
+
 export function registerCaptureMethods(
   methods: MethodRegistry,
   deps: { cameras: CameraService; snapshots: SnapshotService; recordings: RecordingService },
@@ -30,6 +33,13 @@ export function registerCaptureMethods(
     if (given.length > 1) {
       throw new InvalidParams(
         'Give the duration once: duration, duration_seconds, duration_minutes or duration_hours.',
+        { param: 'duration' },
+      );
+    }
+    const seconds = given[0];
+    if (seconds !== undefined && (seconds < 0.1 || seconds > MAX_RECORDING_SECONDS)) {
+      throw new InvalidParams(
+        `The duration must be from 0.1 seconds to a week (${MAX_RECORDING_SECONDS} seconds); it was ${seconds} seconds.`,
         { param: 'duration' },
       );
     }

@@ -23,7 +23,7 @@ import { ServiceError } from '../errors/index.js';
 import { probeDuration, recordingName, thresholdStatus, volumeUsage } from '../files/index.js';
 import type { Logger } from '../logging/index.js';
 import type { MediaPlane } from '../media/index.js';
-import { runFfmpeg, type FfmpegExit, type FfmpegRun } from './ffmpeg.js';
+import { redact, runFfmpeg, type FfmpegExit, type FfmpegRun } from './ffmpeg.js';
 
 export type RecordingFormat = 'mp4' | 'mkv';
 export type RecordingStatus = 'STARTED' | 'ROTATED' | 'STOPPED' | 'FAILED';
@@ -33,6 +33,7 @@ export type StopReason =
   | 'camera disconnected'
   | 'storage critical'
   | 'media server lost'
+  | 'stream ended'
   | 'service stopping';
 
 export interface RecordingEvent {
@@ -94,6 +95,46 @@ interface Session {
   run: FfmpegRun;
   stopReason: StopReason | null;
   result: Promise<StopResult>;
+  /** The journal's writes, one after the other. */
+  journal: Promise<void>;
+  /** Set once finished: the journal is gone and must not be written again. */
+  finished: boolean;
+}
+
+/** A recording between start_recording and its ffmpeg running. */
+interface Starting {
+  id: string;
+  /** Why it must not start after all (a stop, an unplug, the service stopping). */
+  cancelled: StopReason | null;
+  /** Resolves once begin() has finished, either way. */
+  done: Promise<void>;
+}
+
+function stopping(device: string): ServiceError {
+  return new ServiceError(
+    'camera_unavailable',
+    `The service is stopping: the recording of ${device} was not started.`,
+    { device },
+  );
+}
+
+function cancelledStart(device: string, reason: StopReason): ServiceError {
+  return new ServiceError(
+    'camera_unavailable',
+    `The recording of ${device} was cancelled while its stream started (${reason}).`,
+    { device, reason },
+  );
+}
+
+/** The stream could not start: say why, as the camera's or the media server's fault. */
+function notStreaming(device: string, error: unknown): ServiceError {
+  if (error instanceof ServiceError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new ServiceError(
+    /media server/i.test(message) ? 'media_server_error' : 'camera_unavailable',
+    `Could not record ${device}: ${redact(message)}`,
+    { device },
+  );
 }
 
 export interface RecorderOptions {
@@ -118,7 +159,7 @@ const SEGMENT_OPTIONS: Record<RecordingFormat, string> = {
 export class RecordingService extends EventEmitter<RecorderEvents> {
   readonly #options: RecorderOptions;
   readonly #sessions = new Map<string, Session>();
-  readonly #starting = new Set<string>();
+  readonly #starting = new Map<string, Starting>();
   #storageTimer: NodeJS.Timeout | undefined;
   #stopped = false;
 
@@ -176,23 +217,33 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
     const { camera } = request;
     const config = this.#options.config();
     const existing = this.#sessions.get(camera.device);
-    if (existing || this.#starting.has(camera.device)) {
+    const starting = this.#starting.get(camera.device);
+    if (existing || starting) {
+      const id = existing?.id ?? starting?.id ?? '';
       throw new ServiceError(
         'recording_in_progress',
-        `The camera ${camera.device} is already recording (session ${existing?.id ?? 'starting'}): stop it first.`,
-        { device: camera.device, ...(existing && { session_id: existing.id }) },
+        `The camera ${camera.device} is already recording (session ${id}): stop it first.`,
+        { device: camera.device, session_id: id },
       );
     }
+    if (this.#stopped) throw stopping(camera.device);
     if (!camera.pathCreated) {
       throw new ServiceError(
         'camera_unavailable',
         `The camera ${camera.device} has no stream to record.`,
-        {
-          device: camera.device,
-        },
+        { device: camera.device },
       );
     }
-    this.#starting.add(camera.device);
+    // Known from the first moment, so that a stop, an unplug or the service stopping while
+    // the stream starts can find this recording and wait for it.
+    const id = randomUUID();
+    let markStarted!: () => void;
+    const entry: Starting = {
+      id,
+      cancelled: null,
+      done: new Promise<void>((resolve) => (markStarted = resolve)),
+    };
+    this.#starting.set(camera.device, entry);
     try {
       const dir = this.#dir;
       await mkdir(join(dir, '.sessions'), { recursive: true });
@@ -201,23 +252,33 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
       const segmentSeconds = request.segmentSeconds ?? config.recording.segment_seconds;
       const durationSeconds = request.durationSeconds ?? null;
       // The stream must run before ffmpeg connects: an idle on-demand stream is started.
-      await this.#options.media.waitReady(
-        camera.path,
-        request.correlationId ? { correlationId: request.correlationId } : undefined,
-      );
+      try {
+        await this.#options.media.waitReady(
+          camera.path,
+          request.correlationId ? { correlationId: request.correlationId } : undefined,
+        );
+      } catch (error) {
+        throw notStreaming(camera.device, error);
+      }
+      if (entry.cancelled) throw cancelledStart(camera.device, entry.cancelled);
       const startTime = new Date();
-      const id = randomUUID();
       // Segments share the session's start time and are numbered: names known in advance,
-      // sorted by time, never colliding.
-      const stem = recordingName(camera.path, startTime, '').slice(0, -1);
+      // sorted by time. A second recording in the same second gets -2, -3... after it.
+      const stem = await this.#freeStem(
+        dir,
+        recordingName(camera.path, startTime, '').slice(0, -1),
+        format,
+      );
       const first = `${stem}_001.${EXTENSIONS[format]}`;
       const pattern = `${stem}_%03d.${EXTENSIONS[format]}`;
       const args = [
         ...['-loglevel', 'info', '-rtsp_transport', 'tcp'],
+        // A stream that stops sending for 10 s ends the recording instead of holding it.
+        ...['-timeout', '10000000'],
         ...['-analyzeduration', '0', '-probesize', '32768'],
         ...['-i', `${this.#options.media.rtspBase()}/${camera.path}`],
         ...['-map', '0:v', '-c', 'copy'],
-        ...(durationSeconds !== null ? ['-t', String(durationSeconds)] : []),
+        ...(durationSeconds !== null ? ['-t', durationSeconds.toFixed(3)] : []),
         ...['-f', 'segment', '-segment_time', String(segmentSeconds)],
         ...['-segment_format', MUXERS[format], '-reset_timestamps', '1'],
         ...['-segment_start_number', '1'],
@@ -233,6 +294,9 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
         log: this.#options.log,
         graceMs: 5000,
         tailLines: 30,
+        // A timed recording ends by itself on output time; this wall-clock limit ends one
+        // whose stream stalls without closing.
+        ...(durationSeconds !== null && { timeoutMs: (durationSeconds + 15) * 1000 }),
         ...(request.correlationId && { correlationId: request.correlationId }),
       });
       const session: Session = {
@@ -248,11 +312,19 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
         run,
         stopReason: null,
         result: Promise.resolve() as unknown as Promise<StopResult>,
+        journal: Promise.resolve(),
+        finished: false,
       };
       run.on('stderr', (line) => this.#onStderr(session, line));
       session.result = run.done.then((exit) => this.#finish(session, exit));
+      session.result.catch((error: unknown) =>
+        this.#options.log.error(
+          { device: camera.device, session_id: id, err: error as Error },
+          'finishing a recording failed',
+        ),
+      );
       this.#sessions.set(camera.device, session);
-      await this.#journal(session);
+      this.#journal(session);
       this.#options.log.info(
         {
           device: camera.device,
@@ -283,26 +355,45 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
       };
     } finally {
       this.#starting.delete(camera.device);
+      markStarted();
     }
   }
 
-  /** Stops a camera's recording cleanly and measures what it wrote. */
+  /**
+   * Stops a camera's recording cleanly and measures what it wrote. A recording still
+   * starting is cancelled (its start answers why) and this waits for that.
+   */
   async end(device: string, reason: StopReason = 'manual'): Promise<StopResult> {
+    const starting = this.#starting.get(device);
+    if (starting) {
+      starting.cancelled ??= reason;
+      await starting.done;
+    }
     const session = this.#sessions.get(device);
     if (!session) {
-      throw new ServiceError('camera_unavailable', `The camera ${device} is not recording.`, {
-        device,
-      });
+      throw new ServiceError(
+        'camera_unavailable',
+        starting
+          ? `The recording of ${device} was cancelled while it started.`
+          : `The camera ${device} is not recording.`,
+        { device },
+      );
     }
     session.stopReason ??= reason;
     await session.run.stop();
     return session.result;
   }
 
+  /** Whether a camera records, or is starting to. */
+  recording(device: string): boolean {
+    return this.#sessions.has(device) || this.#starting.has(device);
+  }
+
   /** Stops every recording (service shutdown, storage critical). */
   async endAll(reason: StopReason): Promise<void> {
+    const devices = new Set([...this.#sessions.keys(), ...this.#starting.keys()]);
     await Promise.all(
-      [...this.#sessions.keys()].map((device) => this.end(device, reason).catch(() => undefined)),
+      [...devices].map((device) => this.end(device, reason).catch(() => undefined)),
     );
   }
 
@@ -310,6 +401,18 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
     this.#stopped = true;
     clearTimeout(this.#storageTimer);
     await this.endAll('service stopping');
+  }
+
+  /** A name stem no file of this format has yet: the stem, else stem-2, stem-3... */
+  async #freeStem(dir: string, stem: string, format: RecordingFormat): Promise<string> {
+    for (let n = 1; ; n += 1) {
+      const candidate = n === 1 ? stem : `${stem}-${n}`;
+      const taken = await stat(join(dir, `${candidate}_001.${EXTENSIONS[format]}`)).then(
+        () => true,
+        () => false,
+      );
+      if (!taken) return candidate;
+    }
   }
 
   /** Reports (and repairs when needed) recordings a crash left open. */
@@ -328,7 +431,11 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
           device: string;
           files: string[];
           start_time: string;
+          pid?: number | null;
         };
+        // Its ffmpeg could still run (on a machine without setpriv, against a media server
+        // that outlived us): end it before its files are read.
+        if (typeof journal.pid === 'number') await this.#endOrphan(journal.pid);
         const found: { file: string; duration: number | null; repaired: boolean }[] = [];
         for (const file of journal.files) {
           const full = join(this.#dir, basename(file));
@@ -353,6 +460,26 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
       }
       await unlink(path).catch(() => undefined);
     }
+  }
+
+  /** Ends an earlier run's ffmpeg if that pid is still one writing into our directory. */
+  async #endOrphan(pid: number): Promise<void> {
+    const writesHere = async () =>
+      (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).includes(this.#dir);
+    if (!(await writesHere())) return;
+    this.#options.log.warn({ pid }, 'an ffmpeg of an earlier run still records: ending it');
+    const signal = (name: NodeJS.Signals) => {
+      try {
+        process.kill(pid, name);
+      } catch {
+        // gone
+      }
+    };
+    signal('SIGTERM');
+    for (let waited = 0; waited < 5000 && (await writesHere()); waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    if (await writesHere()) signal('SIGKILL');
   }
 
   async #remux(file: string): Promise<boolean> {
@@ -429,7 +556,7 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
     const file = basename(match[1]);
     if (session.files.includes(file)) return;
     session.files.push(file);
-    void this.#journal(session);
+    this.#journal(session);
     this.#options.log.info(
       { device: session.device, session_id: session.id, filename: file },
       'recording rotated',
@@ -449,26 +576,33 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
     let reason: string | null = session.stopReason;
     let failed = false;
     if (reason === null) {
-      const elapsed = (performance.now() - session.startedAt) / 1000;
-      if (
-        exit.code === 0 &&
-        session.durationSeconds !== null &&
-        elapsed >= session.durationSeconds - 1
-      ) {
+      if (exit.timedOut) {
+        failed = true;
+        reason = 'the stream stalled: no video arrived for too long';
+      } else if (exit.code === 0 && session.durationSeconds !== null) {
+        // -t counts output time, which starts at the keyframe the stream began with: a
+        // clean exit of a timed recording is its duration reached, whatever the clock says.
         reason = 'duration reached';
       } else if (
         this.#options.media.monitor.reachable === false ||
         !this.#options.media.breaker.allows()
       ) {
         reason = 'media server lost';
+      } else if (exit.code === 0) {
+        // The source ended (its camera or publisher went away) and ffmpeg finished the file.
+        reason = 'stream ended';
       } else {
         failed = true;
         reason = exit.signal
           ? `ffmpeg was killed (${exit.signal})`
-          : exit.stderrTail
-              .filter((l) => !/^(Opening|Input|Output|Stream|Press|\s)/.test(l))
-              .slice(-2)
-              .join(' / ') || `ffmpeg exited with status ${exit.code}`;
+          : redact(
+              exit.stderrTail
+                .filter(
+                  (l) => !/^(Opening|Input|Output|Stream|Press|video:|frame=|size=|\s)/.test(l),
+                )
+                .slice(-2)
+                .join(' / '),
+            ) || `ffmpeg exited with status ${exit.code}`;
       }
     }
     const measured = await Promise.all(
@@ -492,6 +626,8 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
       files: present.map((m) => m.file),
       reason,
     };
+    await session.journal;
+    session.finished = true;
     await unlink(join(this.#dir, '.sessions', `${session.id}.json`)).catch(() => undefined);
     this.#options.log.info(
       {
@@ -516,22 +652,33 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
     return result;
   }
 
-  async #journal(session: Session): Promise<void> {
-    const file = join(this.#dir, '.sessions', `${session.id}.json`);
-    const text = JSON.stringify({
-      session_id: session.id,
-      device: session.device,
-      format: session.format,
-      start_time: session.startTime.toISOString(),
-      files: session.files,
-    });
-    await writeFile(`${file}.tmp`, text)
-      .then(() => rename(`${file}.tmp`, file))
-      .catch((error: unknown) =>
+  /**
+   * Writes the session's journal (its files so far, and ffmpeg's pid so a later start can
+   * tell whether it still runs), after any write before it; nothing once it has finished.
+   */
+  #journal(session: Session): void {
+    session.journal = session.journal.then(async () => {
+      if (session.finished) return;
+      const file = join(this.#dir, '.sessions', `${session.id}.json`);
+      const tmp = `${file}.${randomUUID().slice(0, 8)}.tmp`;
+      const text = JSON.stringify({
+        session_id: session.id,
+        device: session.device,
+        format: session.format,
+        start_time: session.startTime.toISOString(),
+        pid: session.run.pid ?? null,
+        files: session.files,
+      });
+      try {
+        await writeFile(tmp, text);
+        await rename(tmp, file);
+      } catch (error) {
+        await unlink(tmp).catch(() => undefined);
         this.#options.log.warn(
           { err: (error as Error).message },
           'could not write the recording journal',
-        ),
-      );
+        );
+      }
+    });
   }
 }

@@ -14,14 +14,14 @@
  * temporary name and renamed, so a half-written snapshot is never seen.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CameraRecord } from '../cameras/index.js';
 import { ServiceError } from '../errors/index.js';
 import { checkFilename, snapshotName } from '../files/index.js';
 import type { Logger } from '../logging/index.js';
 import type { MediaPlane } from '../media/index.js';
-import { runFfmpeg } from './ffmpeg.js';
+import { redact, runFfmpeg } from './ffmpeg.js';
 
 export type SnapshotTier = 1 | 2 | 3;
 
@@ -87,13 +87,7 @@ export class SnapshotService {
     const dir = this.#options.dir();
     await mkdir(dir, { recursive: true });
     const file = join(dir, filename);
-    if (!request.overwrite && (await exists(file))) {
-      throw new ServiceError(
-        'invalid_filename',
-        `A snapshot named ${filename} already exists: choose another name, or pass overwrite: true.`,
-        { filename },
-      );
-    }
+    if (!request.overwrite && (await exists(file))) throw taken(filename);
     const quality = request.quality ?? 85;
     const key = `${camera.device}\0${quality}`;
     let grab = this.#inflight.get(key);
@@ -110,7 +104,17 @@ export class SnapshotService {
     const partial = join(dir, `.${filename}.${randomBytes(4).toString('hex')}.part`);
     try {
       await writeFile(partial, jpeg);
-      await rename(partial, file);
+      if (request.overwrite) {
+        await rename(partial, file);
+      } else {
+        // link() fails if the name was taken meanwhile (another request for the same name):
+        // the check above and the write are one step, and nothing is replaced.
+        await link(partial, file).catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== 'EEXIST') throw error;
+          throw taken(filename);
+        });
+        await unlink(partial);
+      }
     } catch (error) {
       await unlink(partial).catch(() => undefined);
       throw error;
@@ -168,7 +172,7 @@ export class SnapshotService {
         const direct = (error as Error).message;
         throw new ServiceError(
           'camera_unavailable',
-          `Could not take a snapshot of ${camera.device}: ${startError ? `${startError.message} ` : ''}Reading the device directly failed too: ${direct}`,
+          `Could not take a snapshot of ${camera.device}: ${startError ? `${redact(startError.message)} ` : ''}Reading the device directly failed too: ${direct}`,
           { device: camera.device },
         );
       }
@@ -177,7 +181,7 @@ export class SnapshotService {
       startError && /media server/i.test(startError.message)
         ? 'media_server_error'
         : 'camera_unavailable',
-      `Could not take a snapshot of ${camera.device}: ${startError?.message ?? 'it has no stream'}`,
+      `Could not take a snapshot of ${camera.device}: ${startError ? redact(startError.message) : 'it has no stream'}`,
       { device: camera.device },
     );
   }
@@ -235,9 +239,18 @@ export class SnapshotService {
     if (exit.code === 0 && jpeg.length > 0) return jpeg;
     const why = exit.timedOut
       ? `no frame within ${Math.round((this.#options.grabTimeoutMs ?? 10_000) / 1000)} s`
-      : exit.stderrTail.slice(-2).join(' / ') || `ffmpeg exited with ${exit.code ?? exit.signal}`;
+      : redact(exit.stderrTail.slice(-2).join(' / ')) ||
+        `ffmpeg exited with ${exit.code ?? exit.signal}`;
     throw new Error(`${why}.`);
   }
+}
+
+function taken(filename: string): ServiceError {
+  return new ServiceError(
+    'invalid_filename',
+    `A snapshot named ${filename} already exists: choose another name, or pass overwrite: true.`,
+    { filename },
+  );
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { RpcError, type CameraServiceClient } from '@camera-service/sdk';
+import { fileTimestamp } from '../../src/files/index.js';
 import { startApp, type TestApp } from '../helpers/app.js';
 
 const run = promisify(execFile);
@@ -146,6 +147,7 @@ describe('snapshots and recordings', () => {
   });
 
   it('shares one grab between simultaneous requests, each with its own file', async () => {
+    const logged = t.logs.records.length;
     const results = (await Promise.all(
       ['a.jpg', 'b.jpg', 'c.jpg'].map((filename) =>
         operator.request('take_snapshot', { device: 'test0', filename }),
@@ -161,6 +163,39 @@ describe('snapshots and recordings', () => {
         .digest('hex'),
     );
     assert.equal(new Set(hashes).size, 1, 'one frame for all three');
+    const grabs = t.logs.records
+      .slice(logged)
+      .filter((r) => r.msg === 'ffmpeg started' && r.run === 'snapshot test0');
+    assert.equal(grabs.length, 1, 'one ffmpeg for the three requests');
+  });
+
+  it('gives a name to one of two simultaneous requests for it, and -1011 to the other', async () => {
+    const outcomes = await Promise.allSettled(
+      [50, 60].map((quality) =>
+        operator.request('take_snapshot', { device: 'test0', filename: 'same.jpg', quality }),
+      ),
+    );
+    assert.deepEqual(outcomes.map((o) => o.status).sort(), ['fulfilled', 'rejected']);
+    const refused = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+    assert.ok(refused.reason instanceof RpcError);
+    assert.equal(refused.reason.code, -1011);
+  });
+
+  it('names a recording apart from another started in the same second', async () => {
+    // The next recording starts within the next three seconds: those names are taken.
+    const now = Date.now();
+    const taken = [0, 1000, 2000, 3000].map(
+      (ms) => `test0_${fileTimestamp(new Date(now + ms))}_001.mp4`,
+    );
+    for (const name of taken) writeFileSync(join(recordings(), name), 'an earlier recording');
+    const started = (await operator.request('start_recording', { device: 'test0' })) as {
+      filename: string;
+    };
+    await operator.request('stop_recording', { device: 'test0' });
+    assert.match(started.filename, /^test0_.*-2_001\.mp4$/);
+    for (const name of taken) {
+      assert.equal(readFileSync(join(recordings(), name), 'utf8'), 'an earlier recording');
+    }
   });
 
   it('refuses bad names and existing files unless asked to overwrite', async () => {
@@ -365,6 +400,46 @@ describe('snapshots and recordings', () => {
     assert.equal(stopped.reason, 'camera disconnected');
     const measured = await duration(join(recordings(), started.filename));
     assert.ok(measured >= 1.5, `${measured} s`);
+  });
+});
+
+describe('a recording stopped while its stream starts', () => {
+  it('is cancelled: both calls say so, and nothing records', async () => {
+    const t = await startApp({ cameras: [CAMERA] });
+    try {
+      const operator = await t.connect({ as: 'operator' });
+      // The stream is idle: start_recording waits for it, and the stop arrives meanwhile.
+      const logged = t.logs.records.length;
+      const start = operator.request('start_recording', { device: 'test0' });
+      // Under way: it asked the media server whether the stream runs.
+      await t.logs.waitFor(
+        (r) =>
+          t.logs.records.indexOf(r) >= logged &&
+          r.msg === 'media server request' &&
+          r.endpoint === '/v3/paths/get/test0',
+        5000,
+        'the start to ask about the stream',
+      );
+      const stop = operator.request('stop_recording', { device: 'test0' });
+      const [started, stopped] = await Promise.allSettled([start, stop]);
+      assert.equal(started.status, 'rejected');
+      assert.match(
+        String((started as PromiseRejectedResult).reason),
+        /cancelled while its stream started \(manual\)/,
+      );
+      assert.equal(stopped.status, 'rejected');
+      assert.match(
+        String((stopped as PromiseRejectedResult).reason),
+        /was cancelled while it started/,
+      );
+      const status = (await operator.getCameraStatus('test0')) as {
+        recording: { active: boolean };
+      };
+      assert.equal(status.recording.active, false);
+      assert.equal(t.app.recordings.activeCount(), 0);
+    } finally {
+      await t.stop();
+    }
   });
 });
 

@@ -4,6 +4,8 @@
  * blocks real ffmpeg writes. Media runs through real ffmpeg in capture.test.ts.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { chmodSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -131,6 +133,31 @@ describe('the ffmpeg runner', () => {
     );
     assert.equal(exit.ok, false);
     assert.match(exit.stderrTail.join('\n'), /was not found: install ffmpeg/);
+  });
+
+  it('ends an ffmpeg whose service was killed outright (SIGKILL): no orphan', async () => {
+    // A service in a process of its own, running the stand-in through the real runner.
+    const runner = new URL('../../src/capture/index.js', import.meta.url).href;
+    const logging = new URL('../../src/logging/index.js', import.meta.url).href;
+    const script = [
+      `const { runFfmpeg } = await import(${JSON.stringify(runner)});`,
+      `const { createLogger } = await import(${JSON.stringify(logging)});`,
+      "const { logger } = createLogger({ level: 'silent', format: 'json', environment: 'production' });",
+      `const run = runFfmpeg({ name: 'orphan', args: ['-standin', 'run'], ffmpeg: ${JSON.stringify(STAND_IN)}, log: logger });`,
+      "run.once('progress', () => process.stdout.write(`${run.pid}\\n`));",
+    ].join('\n');
+    const service = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const [line] = (await within(once(service.stdout, 'data'), 10_000, 'the ffmpeg pid')) as [
+      Buffer,
+    ];
+    const pid = Number(line.toString().trim());
+    assert.ok(alive(pid));
+    service.kill('SIGKILL');
+    const deadline = Date.now() + 5000;
+    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(alive(pid), false, 'the ffmpeg outlived its killed service');
   });
 
   it('counts no run once every run has ended', () => {
