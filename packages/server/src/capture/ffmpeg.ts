@@ -53,8 +53,8 @@ export interface FfmpegOptions {
   /** Stop (with escalation) after this long. */
   timeoutMs?: number;
   /**
-   * Collect stdout (an image written to pipe:1). Progress reporting is off then: the run
-   * must be short (a time limit), since the SIGPIPE guarantee comes from progress writes.
+   * Collect stdout (an image written to pipe:1). Progress reporting is off then; give
+   * such a run a time limit.
    */
   captureStdout?: boolean;
   /** Lines of stderr kept (default 20). */
