@@ -242,6 +242,8 @@ export class RtspConnection implements StreamReader {
       }
       case 'TEARDOWN':
         reply(200, [session]);
+        // Leave the stream now: nothing more is delivered to a socket being ended.
+        this.#cleanUp();
         this.#socket.end();
         return;
       default:
