@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
-import { startsKeyframe } from '../../src/index.js';
+import { parseRtpHeader, startsKeyframe } from '../../src/index.js';
 import {
   publish,
   run,
@@ -128,6 +128,36 @@ describe('RTSP relay with real ffmpeg', () => {
     assert.ok(startsKeyframe(packet), 'the first packet starts a keyframe (the cached GOP)');
     assert.ok(at - sentAt < 200, `first packet after ${(at - sentAt).toFixed(1)} ms`);
     reader.socket.destroy();
+  });
+
+  it('gives a reader joining mid-stream what decodes to a 320x240 picture within 200 ms', async () => {
+    const stream = await waitForStream(relay.paths, 'cam');
+    const reader = await RawReader.connect(relay.url('cam'));
+    const packets: Buffer[] = [];
+    reader.on('packet', (packet) => packets.push(packet));
+    const sentAt = await reader.play(relay.url('cam'));
+    // Exactly what arrived in the first 200 ms after PLAY (the bound under test).
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(0, sentAt + 200 - performance.now())),
+    );
+    reader.socket.destroy();
+    const received = packets.slice();
+    assert.ok(received.length > 0, 'nothing arrived within 200 ms');
+    // Depacketized (RFC 6184) behind the SDP's parameter sets, as a player would, and
+    // handed to ffmpeg as a raw H.264 stream: at least one picture must decode.
+    const file = join(mkdtempSync(join(tmpdir(), 'relay-')), 'first-200ms.h264');
+    writeFileSync(file, annexB(stream.parameterSets(0), received));
+    const probe = await run('ffprobe', [
+      ...['-v', 'error', '-f', 'h264', '-count_frames', '-select_streams', 'v:0'],
+      ...['-show_entries', 'stream=width,height,nb_read_frames', '-of', 'json', file],
+    ]);
+    assert.equal(probe.code, 0, probe.stderr);
+    const info = JSON.parse(probe.stdout.toString()) as {
+      streams: { width: number; height: number; nb_read_frames: string }[];
+    };
+    assert.equal(info.streams[0]?.width, 320);
+    assert.equal(info.streams[0]?.height, 240);
+    assert.ok(Number(info.streams[0]?.nb_read_frames) >= 1, 'no picture decoded');
   });
 
   it('gives ffmpeg a decodable 320x240 frame at once', async () => {
@@ -309,3 +339,34 @@ describe('RTSP relay fan-out under pressure', () => {
     }
   });
 });
+
+/** H.264 RTP payloads (single NAL, STAP-A, FU-A) as an Annex B byte stream. */
+function annexB(parameterSets: Buffer[], packets: Buffer[]): Buffer {
+  const start = Buffer.from([0, 0, 0, 1]);
+  const out: Buffer[] = parameterSets.flatMap((nal) => [start, nal]);
+  for (const packet of packets) {
+    const header = parseRtpHeader(packet);
+    if (!header) continue;
+    const payload = packet.subarray(
+      header.payloadOffset,
+      header.payloadOffset + header.payloadLength,
+    );
+    const type = (payload[0] ?? 0) & 0x1f;
+    if (type >= 1 && type <= 23) {
+      out.push(start, payload);
+    } else if (type === 24) {
+      for (let offset = 1; offset + 2 <= payload.length;) {
+        const size = payload.readUInt16BE(offset);
+        out.push(start, payload.subarray(offset + 2, offset + 2 + size));
+        offset += 2 + size;
+      }
+    } else if (type === 28 && payload.length > 2) {
+      const fu = payload[1] as number;
+      if (fu & 0x80) {
+        out.push(start, Buffer.from([((payload[0] as number) & 0xe0) | (fu & 0x1f)]));
+      }
+      out.push(payload.subarray(2));
+    }
+  }
+  return Buffer.concat(out);
+}
