@@ -74,85 +74,87 @@ class Recorder implements StreamReader {
   close(): void {}
 }
 
+type Packets = readonly (readonly [nal: number, timestamp: number])[];
+
+/** What a reader joining after `written` is sent first: NAL types and timestamps. */
+function replayed(written: Packets, sdp = SDP): [number, number][] {
+  const stream = new Stream(sdp);
+  for (const [nal, ts] of written) stream.write(0, false, rtp(nal, ts));
+  const late = new Recorder();
+  stream.addReader(late, { fastStart: true });
+  return late.got;
+}
+
+const WITH_SPROP = `${SDP}a=fmtp:96 packetization-mode=1;sprop-parameter-sets=Z0IAHqtAoPyA,aM48gA==\r\n`;
+
 describe('GOP cache and H.264 parameter sets', () => {
-  it('starts the GOP at in-band SPS/PPS stamped with the IDR’s timestamp', () => {
-    const stream = new Stream(SDP);
-    for (const [nal, ts] of [
-      [7, 1000],
-      [8, 1000],
-      [5, 1000],
-      [1, 4000],
-      [7, 7000],
-      [8, 7000],
-      [5, 7000],
-      [1, 10000],
-    ] as const)
-      stream.write(0, false, rtp(nal, ts));
-    const late = new Recorder();
-    stream.addReader(late, { fastStart: true });
-    assert.deepEqual(late.got, [
-      [7, 7000],
-      [8, 7000],
-      [5, 7000],
-      [1, 10000],
-    ]);
-  });
-
-  it('keeps SPS/PPS stamped with another timestamp in front of the IDR they announce', () => {
-    const stream = new Stream(SDP);
-    for (const [nal, ts] of [
-      [7, 6000],
-      [8, 6000],
-      [5, 7000],
-      [1, 10000],
-    ] as const)
-      stream.write(0, false, rtp(nal, ts));
-    const late = new Recorder();
-    stream.addReader(late, { fastStart: true });
-    assert.deepEqual(late.got, [
-      [7, 6000],
-      [8, 6000],
-      [5, 7000],
-      [1, 10000],
-    ]);
-  });
-
-  it('puts parameter sets sent only once in front of every later GOP when the SDP has none', () => {
-    const stream = new Stream(SDP);
-    for (const [nal, ts] of [
-      [7, 1000],
-      [8, 1000],
-      [5, 1000],
-      [1, 4000],
-      [5, 7000],
-      [1, 10000],
-    ] as const)
-      stream.write(0, false, rtp(nal, ts));
-    const late = new Recorder();
-    stream.addReader(late, { fastStart: true });
-    assert.deepEqual(late.got, [
-      [7, 1000],
-      [8, 1000],
-      [5, 7000],
-      [1, 10000],
-    ]);
-  });
-
-  it('does not repeat them when the SDP announces them (sprop-parameter-sets)', () => {
-    const stream = new Stream(
-      `${SDP}a=fmtp:96 packetization-mode=1;sprop-parameter-sets=Z0IAHqtAoPyA,aM48gA==\r\n`,
-    );
-    for (const [nal, ts] of [
-      [7, 1000],
-      [8, 1000],
-      [5, 1000],
-      [5, 7000],
-    ] as const)
-      stream.write(0, false, rtp(nal, ts));
-    const late = new Recorder();
-    stream.addReader(late, { fastStart: true });
-    assert.deepEqual(late.got, [[5, 7000]]);
-  });
+  const cases: [name: string, written: Packets, sent: Packets, sdp?: string][] = [
+    [
+      'starts the GOP at in-band SPS/PPS stamped with the IDR’s timestamp',
+      [
+        [7, 1000],
+        [8, 1000],
+        [5, 1000],
+        [1, 4000],
+        [7, 7000],
+        [8, 7000],
+        [5, 7000],
+        [1, 10000],
+      ],
+      [
+        [7, 7000],
+        [8, 7000],
+        [5, 7000],
+        [1, 10000],
+      ],
+    ],
+    [
+      'keeps SPS/PPS stamped with another timestamp in front of the IDR they announce',
+      [
+        [7, 6000],
+        [8, 6000],
+        [5, 7000],
+        [1, 10000],
+      ],
+      [
+        [7, 6000],
+        [8, 6000],
+        [5, 7000],
+        [1, 10000],
+      ],
+    ],
+    [
+      'puts parameter sets sent only once in front of every later GOP when the SDP has none',
+      [
+        [7, 1000],
+        [8, 1000],
+        [5, 1000],
+        [1, 4000],
+        [5, 7000],
+        [1, 10000],
+      ],
+      [
+        [7, 1000],
+        [8, 1000],
+        [5, 7000],
+        [1, 10000],
+      ],
+    ],
+    [
+      'does not repeat them when the SDP announces them (sprop-parameter-sets)',
+      [
+        [7, 1000],
+        [8, 1000],
+        [5, 1000],
+        [5, 7000],
+      ],
+      [[5, 7000]],
+      WITH_SPROP,
+    ],
+  ];
+  for (const [name, written, sent, sdp] of cases) {
+    it(name, () => assert.deepEqual(replayed(written, sdp), sent));
+  }
 });
 
 describe('readiness', () => {
