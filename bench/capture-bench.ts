@@ -87,6 +87,26 @@ async function streamReady(client: CameraServiceClient): Promise<boolean> {
   return streams.find((s) => s.name === CAMERA)?.ready ?? false;
 }
 
+/** `count` snapshots one after the other (each after `before`): round trips, capture_ms, tiers. */
+async function snapshots(
+  client: CameraServiceClient,
+  count: number,
+  before?: () => Promise<void>,
+): Promise<{ roundTrip: LatencySummary; captureMs: LatencySummary; tiers: number[] }> {
+  const roundTrip = new LatencyRecorder();
+  const captureMs = new LatencyRecorder();
+  const tiers: number[] = [];
+  for (let i = 0; i < count; i += 1) {
+    await before?.();
+    const started = performance.now();
+    const shot = (await client.request('take_snapshot', { device: CAMERA })) as Snapshot;
+    roundTrip.record(performance.now() - started);
+    captureMs.record(shot.capture_ms);
+    tiers.push(shot.tier);
+  }
+  return { roundTrip: roundTrip.summary(), captureMs: captureMs.summary(), tiers };
+}
+
 async function measure(context: SectionContext, report: CaptureReport): Promise<void> {
   const say = (text: string) => process.stderr.write(`[bench] capture: ${text}\n`);
   const dir = context.scratchDir;
@@ -124,17 +144,10 @@ async function measure(context: SectionContext, report: CaptureReport): Promise<
     );
     track(reader);
     await until('the stream to be ready', () => streamReady(client!));
-    const active = new LatencyRecorder();
-    const activeCapture = new LatencyRecorder();
-    for (let i = 0; i < report.settings.snapshots; i += 1) {
-      const started = performance.now();
-      const shot = (await client.request('take_snapshot', { device: CAMERA })) as Snapshot;
-      active.record(performance.now() - started);
-      activeCapture.record(shot.capture_ms);
-      report.tiers.active.push(shot.tier);
-    }
-    report.activeSnapshot = active.summary();
-    report.activeCaptureMs = activeCapture.summary();
+    const active = await snapshots(client, report.settings.snapshots);
+    report.activeSnapshot = active.roundTrip;
+    report.activeCaptureMs = active.captureMs;
+    report.tiers.active = active.tiers;
 
     say(`${report.settings.recordings} recordings of ${RECORD_MS / 1000} s`);
     const reply = new LatencyRecorder();
@@ -162,18 +175,12 @@ async function measure(context: SectionContext, report: CaptureReport): Promise<
     say(`${report.settings.idleSnapshots} snapshots of an idle on-demand stream`);
     await terminate(reader, 2000);
     reader = undefined;
-    const idle = new LatencyRecorder();
-    const idleCapture = new LatencyRecorder();
-    for (let i = 0; i < report.settings.idleSnapshots; i += 1) {
+    const idle = await snapshots(client, report.settings.idleSnapshots, async () => {
       await until('the stream to stop', async () => !(await streamReady(client!)));
-      const started = performance.now();
-      const shot = (await client.request('take_snapshot', { device: CAMERA })) as Snapshot;
-      idle.record(performance.now() - started);
-      idleCapture.record(shot.capture_ms);
-      report.tiers.idle.push(shot.tier);
-    }
-    report.idleSnapshot = idle.summary();
-    report.idleCaptureMs = idleCapture.summary();
+    });
+    report.idleSnapshot = idle.roundTrip;
+    report.idleCaptureMs = idle.captureMs;
+    report.tiers.idle = idle.tiers;
   } finally {
     if (reader) await terminate(reader, 2000);
     await client?.close().catch(() => undefined);

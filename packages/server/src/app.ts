@@ -138,11 +138,13 @@ export class App {
       limit: config.auth.failed_attempts.limit,
       windowMs: config.auth.failed_attempts.window_seconds * 1000,
     });
+    // One audit log for authentication, downloads and deletions.
+    const audit = this.#log.child({ component: 'audit' });
     this.authenticator = new Authenticator({
       jwt: this.jwt,
       keys: this.apiKeys,
       throttle: this.#throttle,
-      audit: this.#log.child({ component: 'audit' }),
+      audit: audit,
       now,
     });
     this.#access = new AuthAccessControl({
@@ -254,7 +256,7 @@ export class App {
     this.files = new FilesService({
       config: () => this.#config.current,
       log: this.#log.child({ component: 'files' }),
-      audit: this.#log.child({ component: 'audit' }),
+      audit: audit,
       isBeingWritten: (name) => this.recordings.isBeingWritten(name),
       deviceOf: (stream) =>
         this.cameras.list().find((camera) => camera.path === stream)?.device ?? null,
@@ -272,7 +274,7 @@ export class App {
         snapshots: { dir: this.files.snapshots.dir, extensions: EXTENSIONS.snapshots },
       }),
       authorize: (req, role) => authorizeRequest(req, role, this.authenticator),
-      audit: this.#log.child({ component: 'audit' }),
+      audit: audit,
       maxDownloads: () => this.#config.current.server.max_downloads,
     });
     this.cameras.setHooks({

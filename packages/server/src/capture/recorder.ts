@@ -110,6 +110,11 @@ interface Starting {
   done: Promise<void>;
 }
 
+/** Seconds since the session started, to a tenth. */
+function elapsedSeconds(session: Session): number {
+  return Math.round((performance.now() - session.startedAt) / 100) / 10;
+}
+
 function stopping(device: string): ServiceError {
   return new ServiceError(
     'camera_unavailable',
@@ -180,7 +185,7 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
       active: true,
       session_id: session.id,
       filename: session.files[session.files.length - 1] ?? null,
-      elapsed_seconds: Math.round((performance.now() - session.startedAt) / 100) / 10,
+      elapsed_seconds: elapsedSeconds(session),
     };
   }
 
@@ -566,7 +571,7 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
       status: 'ROTATED',
       session_id: session.id,
       filename: file,
-      duration: Math.round((performance.now() - session.startedAt) / 100) / 10,
+      duration: elapsedSeconds(session),
     });
   }
 

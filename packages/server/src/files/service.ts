@@ -121,9 +121,17 @@ export class FilesService {
     let entries = this.catalog(kind).sorted(query.sort);
     if (query.device !== undefined) {
       const wanted = query.device;
+      // One answer per stream name, not one camera lookup per file of 10,000.
+      const matches = new Map<string, boolean>();
       entries = entries.filter((e) => {
         const stream = streamOf(e.name);
-        return stream !== null && (stream === wanted || this.#options.deviceOf(stream) === wanted);
+        if (stream === null) return false;
+        let match = matches.get(stream);
+        if (match === undefined) {
+          match = stream === wanted || this.#options.deviceOf(stream) === wanted;
+          matches.set(stream, match);
+        }
+        return match;
       });
     }
     return {
