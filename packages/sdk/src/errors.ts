@@ -21,6 +21,7 @@ export const ErrorCodes = {
   storage_low: -1008,
   storage_critical: -1010,
   invalid_filename: -1011,
+  storage_unavailable: -1012,
 } as const;
 
 export type ErrorKind = keyof typeof ErrorCodes;

@@ -172,7 +172,7 @@ export class App {
     });
     this.ws.on('open', () => this.metrics.setConnections(this.ws.size));
     this.ws.on('close', () => this.metrics.setConnections(this.ws.size));
-    this.ws.on('drop', (reason) => this.metrics.connectionDropped(reason));
+    this.ws.on('drop', (reason) => this.metrics.dropped('websocket', reason));
 
     this.#apiServer = createHttpServer(config.server.tls, (req, res) => {
       if (isFileRequest(req)) {

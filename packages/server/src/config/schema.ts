@@ -6,7 +6,19 @@
  * (relative paths resolve against the working directory). Production installs set
  * absolute paths in their config file.
  */
+import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
+
+/** An IP address, or a CIDR range ("10.0.0.0/8", "fd00::/8"), as proxy-addr reads them. */
+function isAddressRange(value: string): boolean {
+  if (value.trim() === '' || /^(loopback|linklocal|uniquelocal)$/.test(value)) return false;
+  try {
+    proxyaddr.compile([value]);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const port = z
   .number({ error: 'expected a port number from 0 to 65535 (0 picks a free port)' })
@@ -57,6 +69,33 @@ const serverSchema = z.strictObject({
   max_inflight_requests: positiveInt('the maximum unanswered requests per connection').default(64),
   /** File downloads served at once; more answer 503 (each holds a 4 MiB read buffer). */
   max_downloads: positiveInt('the number of downloads at once').default(16),
+  /** Downloads one client address may hold at once; more answer 429. */
+  max_downloads_per_ip: positiveInt('the number of downloads at once from one address').default(4),
+  /** A download whose client takes nothing for this long is cut (its slot freed). */
+  download_idle_timeout_seconds: positiveSeconds('the download idle limit').default(30),
+  /** A connection that has not authenticated within this is closed (1008). */
+  auth_timeout_seconds: positiveSeconds('the authentication deadline').default(10),
+  /**
+   * Connections not yet authenticated that may be open at once; a newcomer beyond it
+   * closes the oldest of them, so they never crowd out authenticated clients.
+   */
+  max_unauthenticated_connections: positiveInt(
+    'the number of connections not yet authenticated',
+  ).default(50),
+  /** TCP connections the API port holds at once (WebSocket, downloads, everything else). */
+  max_http_connections: positiveInt('the number of connections on the API port').default(1000),
+  /**
+   * Reverse proxies (IP addresses or CIDR ranges) whose X-Forwarded-For, -Host and -Proto
+   * are believed; from anyone else those headers are ignored.
+   */
+  trusted_proxies: z
+    .array(
+      z
+        .string({ error: 'expected an IP address or CIDR range' })
+        .refine(isAddressRange, { error: 'expected an IP address or CIDR range, e.g. 10.0.0.0/8' }),
+      { error: 'expected a list of IP addresses or CIDR ranges, e.g. [127.0.0.1, 10.0.0.0/8]' },
+    )
+    .default([]),
   max_send_buffer_bytes: positiveInt('the outgoing buffer limit per connection in bytes').default(
     4 * 1024 * 1024,
   ),
@@ -80,6 +119,8 @@ const authSchema = z.strictObject({
     .default(null),
   jwt_expiry_hours: positiveSeconds('the token lifetime').default(24),
   api_keys_file: path.default('./data/api-keys.json'),
+  /** Let anyone watch the streams (RTSP, HLS, WebRTC) without a credential. */
+  anonymous_viewing: z.boolean({ error: 'expected true or false' }).default(false),
   failed_attempts: z
     .strictObject({
       limit: positiveInt('the failed authentications allowed per address in a window').default(10),
@@ -123,6 +164,17 @@ const mediamtxSchema = z.strictObject({
   api_username: z.string().min(1).nullable().default(null),
   api_password: z.string().nullable().default(null),
   api_timeout_seconds: positiveSeconds('the media server API timeout').default(5),
+  /**
+   * managed and external: the loopback port of the service's stream authorization hook,
+   * MediaMTX's authHTTPAddress (http://127.0.0.1:<port>/mediamtx/auth).
+   */
+  auth_hook_port: port.default(9995),
+  /** embedded: RTSP connections the relay holds at once. */
+  rtsp_max_connections: positiveInt('the number of RTSP connections').default(256),
+  /** MediaMTX's readTimeout: an RTSP connection that sends nothing for this long is closed. */
+  read_timeout_seconds: positiveSeconds('the RTSP read limit').default(10),
+  /** MediaMTX's writeTimeout: a client that takes nothing for this long is closed. */
+  write_timeout_seconds: positiveSeconds('the RTSP write limit').default(10),
   /** managed: how long the binary may take to answer its API after a start. */
   start_timeout_seconds: positiveSeconds('the media server start limit').default(15),
   /** A camera path's runOnDemandStartTimeout and runOnDemandCloseAfter. */
@@ -246,6 +298,10 @@ const storageSchema = z
     critical_percent: percent.default(95),
     /** How often free space is checked while recordings run (critical stops them). */
     check_interval_seconds: positiveSeconds('the storage check interval').default(10),
+    /** ffprobe runs at once for file info; more wait in line. */
+    max_concurrent_probes: positiveInt('the number of ffprobe runs at once').default(4),
+    /** Probes that may wait for a turn; more are refused (-32002). */
+    max_queued_probes: positiveInt('the number of probes waiting').default(64),
   })
   .refine((s) => s.warn_percent <= s.block_percent && s.block_percent <= s.critical_percent, {
     error: 'expected warn_percent <= block_percent <= critical_percent',
@@ -254,6 +310,13 @@ const storageSchema = z
 const recordingSchema = z.strictObject({
   format: z.enum(['mp4', 'mkv'], { error: 'expected mp4 or mkv' }).default('mp4'),
   segment_seconds: positiveSeconds('the segment length').default(1800),
+});
+
+const snapshotSchema = z.strictObject({
+  /** Frame grabs (ffmpeg) at once, across cameras; more wait in line. */
+  max_concurrent: positiveInt('the number of snapshot grabs at once').default(4),
+  /** Grabs that may wait for a turn; more are refused (-32002). */
+  max_queued: positiveInt('the number of snapshot grabs waiting').default(32),
 });
 
 const retentionSchema = z.strictObject({
@@ -302,6 +365,7 @@ export const configSchema = z
     cameras: z.array(declaredCameraSchema, { error: 'expected a list of cameras' }).default([]),
     storage: storageSchema.prefault({}),
     recording: recordingSchema.prefault({}),
+    snapshot: snapshotSchema.prefault({}),
     retention: retentionSchema.prefault({}),
     logging: loggingSchema.prefault({}),
   })
@@ -341,6 +405,13 @@ export const LIVE_KEYS: readonly string[] = [
   'server.max_inflight_requests',
   'server.max_send_buffer_bytes',
   'server.max_downloads',
+  'server.max_downloads_per_ip',
+  'server.download_idle_timeout_seconds',
+  'server.auth_timeout_seconds',
+  'server.max_unauthenticated_connections',
+  'server.max_http_connections',
+  'server.trusted_proxies',
+  'auth.anonymous_viewing',
   'server.keepalive_interval_seconds',
   'server.shutdown_timeout_seconds',
   'auth.rate_limit',
@@ -349,5 +420,8 @@ export const LIVE_KEYS: readonly string[] = [
   'storage.block_percent',
   'storage.critical_percent',
   'storage.check_interval_seconds',
+  'storage.max_concurrent_probes',
+  'storage.max_queued_probes',
+  'snapshot',
   'retention',
 ];

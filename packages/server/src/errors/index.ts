@@ -20,7 +20,8 @@ export type ErrorKind =
   | 'file_not_found'
   | 'storage_low'
   | 'storage_critical'
-  | 'invalid_filename';
+  | 'invalid_filename'
+  | 'storage_unavailable';
 
 /** JSON-RPC error codes by kind: the single table (SPEC section 4). */
 export const ERROR_CODES: Readonly<Record<ErrorKind, number>> = {
@@ -40,6 +41,8 @@ export const ERROR_CODES: Readonly<Record<ErrorKind, number>> = {
   storage_low: -1008,
   storage_critical: -1010,
   invalid_filename: -1011,
+  /** A media directory is missing, unreadable or not writable. */
+  storage_unavailable: -1012,
 };
 
 export type ErrorData = Record<string, unknown>;

@@ -7,6 +7,6 @@ export type {
   SystemReport,
 } from './registry.js';
 export { ServiceMetrics } from './metrics.js';
-export type { CallObservation, CpuUsage, RequestTotals } from './metrics.js';
+export type { CallObservation, CpuUsage, DropListener, RequestTotals } from './metrics.js';
 export { healthHandler } from './server.js';
 export type { HealthRoutesOptions } from './server.js';

@@ -29,12 +29,15 @@ export interface CpuUsage {
 
 const CPU_SAMPLE_MS = 2000;
 
+/** Where a drop happened: the API's WebSocket, the relay's RTSP or HLS, or a file download. */
+export type DropListener = 'websocket' | 'rtsp' | 'hls' | 'download';
+
 export class ServiceMetrics {
   readonly registry = new Registry();
   readonly #requests: Counter<'method' | 'outcome'>;
   readonly #duration: Histogram<'method' | 'outcome'>;
   readonly #connections: Gauge;
-  readonly #dropped: Counter<'reason'>;
+  readonly #dropped: Counter<'listener' | 'reason'>;
   /** Labelled children by `method\0outcome`: a lookup per call instead of label hashing. */
   readonly #series = new Map<
     string,
@@ -71,9 +74,9 @@ export class ServiceMetrics {
       registers: [this.registry],
     });
     this.#dropped = new Counter({
-      name: 'camera_service_websocket_dropped_total',
-      help: 'Connections refused or dropped by the server, by reason.',
-      labelNames: ['reason'],
+      name: 'camera_service_dropped_total',
+      help: 'Connections and requests refused or cut by the server to protect itself, by listener (websocket, rtsp, hls, download) and reason.',
+      labelNames: ['listener', 'reason'],
       registers: [this.registry],
     });
     this.#cpuTimer = setInterval(() => this.#sampleCpu(), CPU_SAMPLE_MS);
@@ -100,8 +103,9 @@ export class ServiceMetrics {
     this.#connections.set(count);
   }
 
-  connectionDropped(reason: string): void {
-    this.#dropped.inc({ reason });
+  /** A connection or request refused or cut to protect the service (a cap, a deadline, a slow reader). */
+  dropped(listener: DropListener, reason: string): void {
+    this.#dropped.inc({ listener, reason });
   }
 
   requestTotals(): RequestTotals {
