@@ -45,12 +45,18 @@ export class AuthAccessControl implements AccessControl {
   ): void | Promise<void> {
     this.#takeToken(ctx.session);
     if (authToken !== undefined) {
-      return this.#auth
-        .authenticate(authToken, ctx.session.remoteAddress, 'auth_token')
-        .then((principal) => {
+      return this.#auth.authenticate(authToken, ctx.session.remoteAddress, 'auth_token').then(
+        (principal) => {
           ctx.session.principal = principal;
           this.#authorize(contract, ctx);
-        });
+        },
+        (error: unknown) => {
+          // A refused credential ends whatever the connection held before: it must not
+          // keep acting with an earlier, perhaps stronger, role.
+          ctx.session.principal = null;
+          throw error;
+        },
+      );
     }
     this.#authorize(contract, ctx);
   }

@@ -35,19 +35,13 @@ export class Authenticator {
     this.#now = options.now;
   }
 
-  /** Verifies a credential from `remote`; throws AuthFailure (-32001) or RateLimited (-32002). */
+  /**
+   * Verifies a credential from `remote`; throws AuthFailure (-32001), or RateLimited
+   * (-32002) for a failure from an address that has failed too often lately. A valid
+   * credential is accepted whatever the address did before: one broken client behind a
+   * shared address (NAT, a proxy, CI on 127.0.0.1) must not lock everyone else out.
+   */
   async authenticate(token: string, remote: string, via: string): Promise<Principal> {
-    const wait = this.#throttle.blockedFor(remote, this.#now());
-    if (wait > 0) {
-      this.#audit.warn(
-        { event: 'auth_throttled', remote, via, retry_after_ms: wait },
-        'audit: authentication throttled',
-      );
-      throw new RateLimited(
-        `Too many failed authentication attempts from this address; try again in ${Math.ceil(wait / 1000)} s.`,
-        wait,
-      );
-    }
     try {
       const principal = await this.#verify(token);
       this.#audit.info(
@@ -65,15 +59,29 @@ export class Authenticator {
       return principal;
     } catch (error) {
       if (!(error instanceof AuthFailure)) throw error;
-      this.#throttle.recordFailure(remote, this.#now());
+      const now = this.#now();
+      const wait = this.#throttle.blockedFor(remote, now);
+      this.#throttle.recordFailure(remote, now);
+      const credential = looksLikeApiKey(token) ? 'api_key' : 'jwt';
+      if (wait > 0) {
+        this.#audit.warn(
+          {
+            event: 'auth_throttled',
+            remote,
+            via,
+            reason: error.reason,
+            credential,
+            retry_after_ms: wait,
+          },
+          'audit: authentication failed; address throttled',
+        );
+        throw new RateLimited(
+          `${error.message} This address has failed too often lately, so failures are refused for the next ${Math.ceil(wait / 1000)} s; a valid credential is still accepted.`,
+          wait,
+        );
+      }
       this.#audit.warn(
-        {
-          event: 'auth_failure',
-          remote,
-          via,
-          reason: error.reason,
-          credential: looksLikeApiKey(token) ? 'api_key' : 'jwt',
-        },
+        { event: 'auth_failure', remote, via, reason: error.reason, credential },
         'audit: authentication failed',
       );
       throw error;

@@ -1,9 +1,10 @@
 /**
- * Throttles repeated authentication failures per address: after `limit` failures within
- * `windowMs`, further attempts from that address are refused until the oldest failure
- * leaves the window. A success does not wipe the record (one valid credential must not
- * reset a guessing run). Memory is bounded: at most `maxAddresses` are tracked, oldest
- * first out.
+ * Keeps the recent authentication failures per address: after `limit` failures within
+ * `windowMs`, `blockedFor` says how long until the oldest leaves the window. The
+ * authenticator refuses further *failures* from a blocked address (-32002) while a valid
+ * credential still gets in. A success does not wipe the record (one valid credential must
+ * not reset a guessing run). Memory is bounded: at most `maxAddresses` are tracked,
+ * oldest first out, and at most `limit` failures per address.
  */
 export class FailureThrottle {
   readonly #failures = new Map<string, number[]>();

@@ -11,11 +11,18 @@ export const PERMISSIONS: Record<Role, ('view' | 'control' | 'admin')[]> = {
 
 export function registerAuthMethods(methods: MethodRegistry, authenticator: Authenticator): void {
   methods.register(authenticate, async ({ auth_token }, ctx) => {
-    const principal = await authenticator.authenticate(
-      auth_token,
-      ctx.session.remoteAddress,
-      'authenticate',
-    );
+    let principal;
+    try {
+      principal = await authenticator.authenticate(
+        auth_token,
+        ctx.session.remoteAddress,
+        'authenticate',
+      );
+    } catch (error) {
+      // A failed authenticate leaves the connection unauthenticated, not with its old role.
+      ctx.session.principal = null;
+      throw error;
+    }
     ctx.session.principal = principal;
     return {
       authenticated: true as const,

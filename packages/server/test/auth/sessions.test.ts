@@ -140,22 +140,55 @@ describe('abuse protection', () => {
     }
   });
 
-  it('throttles repeated authentication failures from one address, also for valid tokens, until the window passes', async () => {
+  it('throttles the failures of an address, and still lets a valid token in at once', async () => {
     const t = await startApp({ auth: { failed_attempts: { limit: 3, window_seconds: 60 } } });
     try {
       const client = await t.connect({ as: null });
       for (let i = 0; i < 3; i += 1)
         assert.equal((await codeOf(client.authenticate('wrong'))).code, -32001);
-      const throttled = await codeOf(client.authenticate(await t.token('admin')));
+      // Past the limit, failures are refused as throttled...
+      const throttled = await codeOf(client.authenticate('wrong'));
       assert.equal(throttled.code, -32002);
-      assert.match(
-        throttled.message,
-        /Too many failed authentication attempts from this address; try again in 60 s/,
-      );
+      assert.match(throttled.message, /invalid token.*failures are refused for the next 60 s/);
+      assert.equal(throttled.data.retry_after, 60);
       assert.ok(await t.logs.waitFor((r) => r.event === 'auth_throttled'));
       assert.equal(t.logs.records.filter((r) => r.event === 'auth_failure').length, 3);
-      t.clock.advance(60_001);
+      // ...but a valid credential from the same address is accepted, on this connection,
+      // on a new one, and over HTTP.
       assert.equal((await client.authenticate(await t.token('admin'))).role, 'admin');
+      const other = await t.connect({ as: 'viewer' });
+      assert.equal(await other.ping(), 'pong');
+      const port = new URL(t.wsUrl).port;
+      const refused = await fetch(`http://127.0.0.1:${port}/files/snapshots/x.jpg`, {
+        headers: { authorization: 'Bearer wrong' },
+      });
+      assert.equal(refused.status, 429);
+      const allowed = await fetch(`http://127.0.0.1:${port}/files/snapshots/x.jpg`, {
+        headers: { authorization: `Bearer ${await t.token('viewer')}` },
+      });
+      assert.equal(allowed.status, 404, 'authenticated: the file is simply absent');
+      // Once the window has passed, a failure is a plain -32001 again.
+      t.clock.advance(60_001);
+      assert.equal((await codeOf(client.authenticate('wrong'))).code, -32001);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('leaves a connection unauthenticated after a failed authenticate or auth_token', async () => {
+    const t = await startApp();
+    try {
+      const client = await t.connect({ as: 'admin' });
+      assert.equal(typeof (await client.call('get_server_info', {})).version, 'string');
+      assert.equal((await codeOf(client.authenticate('wrong'))).code, -32001);
+      assert.equal((await codeOf(client.ping())).code, -32001, 'the admin role is gone');
+      await client.authenticate(await t.token('admin'));
+      assert.equal(await client.ping(), 'pong');
+      const bad = await codeOf(client.request('ping', { auth_token: 'wrong' }));
+      assert.equal(bad.code, -32001);
+      const after = await codeOf(client.ping());
+      assert.equal(after.code, -32001);
+      assert.match(after.message, /Authentication required/);
     } finally {
       await t.stop();
     }
