@@ -36,6 +36,7 @@ import { MediaPlane, registerMediaMethods, type ResolvedMode } from './media/ind
 import { Dispatcher, MethodRegistry } from './rpc/index.js';
 import { registerSystemMethods } from './system/index.js';
 import {
+  ClientResolver,
   WsServer,
   closeServer,
   createHttpServer,
@@ -71,6 +72,8 @@ function wsLimits(config: Config): WsLimits {
   return {
     maxConnections: s.max_connections,
     maxConnectionsPerIp: s.max_connections_per_ip,
+    maxUnauthenticated: s.max_unauthenticated_connections,
+    authTimeoutMs: s.auth_timeout_seconds * 1000,
     maxMessageBytes: s.max_message_bytes,
     maxInflight: s.max_inflight_requests,
     maxSendBufferBytes: s.max_send_buffer_bytes,
@@ -94,6 +97,8 @@ export class App {
   readonly health = new HealthRegistry({ version: VERSION });
   readonly methods = new MethodRegistry();
   readonly ws: WsServer;
+  /** Who a request comes from, through server.trusted_proxies. */
+  readonly clients: ClientResolver;
   readonly jwt: JwtService;
   readonly apiKeys: ApiKeyStore;
   readonly authenticator: Authenticator;
@@ -163,7 +168,9 @@ export class App {
       onCall: (call) => this.metrics.observeCall(call),
     });
 
+    this.clients = new ClientResolver(config.server.trusted_proxies);
     this.ws = new WsServer({
+      clients: this.clients,
       path: config.server.websocket_path,
       limits: wsLimits(config),
       handler: this.#dispatcher,
@@ -174,19 +181,21 @@ export class App {
     this.ws.on('close', () => this.metrics.setConnections(this.ws.size));
     this.ws.on('drop', (reason) => this.metrics.dropped('websocket', reason));
 
-    this.#apiServer = createHttpServer(config.server.tls, (req, res) => {
-      if (isFileRequest(req)) {
-        this.#downloads(req, res).catch((error: unknown) => {
-          this.#log.error({ err: error as Error, url: req.url }, 'file download failed');
-          if (!res.headersSent) sendJson(res, 500, { error: 'The download failed: try again.' });
-          else res.destroy();
+    this.#apiServer = createHttpServer(
+      config.server.tls,
+      (req, res) => {
+        if (isFileRequest(req)) return this.#downloads(req, res);
+        sendJson(res, 404, {
+          error: `This is the camera service API port: connect a WebSocket to ${config.server.websocket_path}, or download files from /files/recordings/ and /files/snapshots/.`,
         });
-        return;
-      }
-      sendJson(res, 404, {
-        error: `This is the camera service API port: connect a WebSocket to ${config.server.websocket_path}, or download files from /files/recordings/ and /files/snapshots/.`,
-      });
-    });
+        return undefined;
+      },
+      {
+        log: this.#log.child({ component: 'http' }),
+        name: 'API server',
+        maxConnections: config.server.max_http_connections,
+      },
+    );
     this.#apiServer.on('upgrade', (req, socket, head) => this.ws.handleUpgrade(req, socket, head));
 
     this.#healthServer = createHttpServer(
@@ -196,9 +205,11 @@ export class App {
         metrics: this.metrics,
         log: this.#log.child({ component: 'health' }),
         guardMetrics: config.health.metrics_auth
-          ? (req, res) => guardRequest(req, res, 'admin', this.authenticator)
+          ? (req, res) =>
+              guardRequest(req, res, 'admin', this.authenticator, this.clients.address(req))
           : undefined,
       }),
+      { log: this.#log.child({ component: 'health' }), name: 'health server' },
     );
 
     this.health.register({
@@ -273,7 +284,8 @@ export class App {
         recordings: { dir: this.files.recordings.dir, extensions: EXTENSIONS.recordings },
         snapshots: { dir: this.files.snapshots.dir, extensions: EXTENSIONS.snapshots },
       }),
-      authorize: (req, role) => authorizeRequest(req, role, this.authenticator),
+      authorize: (req, role) =>
+        authorizeRequest(req, role, this.authenticator, this.clients.address(req)),
       audit: audit,
       maxDownloads: () => this.#config.current.server.max_downloads,
     });
@@ -446,6 +458,8 @@ export class App {
     this.#setLogLevel?.(config.logging.level);
     this.files.reloaded();
     this.ws.setLimits(wsLimits(config));
+    this.clients.setTrustedProxies(config.server.trusted_proxies);
+    this.#apiServer.maxConnections = config.server.max_http_connections;
     this.#dispatcher.setMaxBatch(config.server.max_batch_requests);
     this.#access.setRateLimit(rateLimit(config));
     this.#throttle.configure(

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { roleSatisfies, type Principal, type Role } from '../rpc/index.js';
-import { sendJson } from '../transport/index.js';
+import { sendJson, targetPath } from '../transport/index.js';
 import type { Authenticator } from './authenticator.js';
 import { AuthFailure, RateLimited } from './errors.js';
 
@@ -26,14 +26,18 @@ export function credentialOf(req: IncomingMessage): string | undefined {
   return typeof key === 'string' && key.length > 0 ? key : undefined;
 }
 
+/**
+ * @param remote the client's address (through trusted proxies), for the failure throttle
+ *   and the audit log; default: the socket's.
+ */
 export async function authorizeRequest(
   req: IncomingMessage,
   required: Role,
   authenticator: Authenticator,
+  remote: string = req.socket.remoteAddress ?? 'unknown',
 ): Promise<HttpAuthResult> {
   const token = credentialOf(req);
-  const remote = req.socket.remoteAddress ?? 'unknown';
-  const target = `${req.method ?? 'GET'} ${new URL(req.url ?? '/', 'http://localhost').pathname}`;
+  const target = `${req.method ?? 'GET'} ${targetPath(req.url) ?? '(not a path)'}`;
   if (token === undefined) {
     return {
       ok: false,
@@ -77,8 +81,9 @@ export async function guardRequest(
   res: ServerResponse,
   required: Role,
   authenticator: Authenticator,
+  remote?: string,
 ): Promise<boolean> {
-  const result = await authorizeRequest(req, required, authenticator);
+  const result = await authorizeRequest(req, required, authenticator, remote);
   if (result.ok) return true;
   sendJson(res, result.status, { error: result.message }, result.headers);
   return false;

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../logging/index.js';
-import { sendJson } from '../transport/index.js';
+import { decodeSegment, sendJson, targetPath } from '../transport/index.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { HealthRegistry } from './registry.js';
 
@@ -32,8 +32,12 @@ export function healthHandler(options: HealthRoutesOptions) {
   };
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const pathname =
-      new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '') || '/';
+    const raw = targetPath(req.url);
+    if (raw === null) {
+      sendJson(res, 400, { error: 'The request target is not a path; try /health/system.' });
+      return;
+    }
+    const pathname = raw.replace(/\/+$/, '') || '/';
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       sendJson(
         res,
@@ -62,8 +66,8 @@ export function healthHandler(options: HealthRoutesOptions) {
       return;
     }
     if (pathname.startsWith('/health/')) {
-      const name = decodeURIComponent(pathname.slice('/health/'.length));
-      const entry = await registry.component(name);
+      const name = decodeSegment(pathname.slice('/health/'.length));
+      const entry = name === null ? undefined : await registry.component(name);
       if (entry) {
         sendJson(res, entry.status === 'unhealthy' ? 503 : 200, { component: name, ...entry });
         return;
@@ -86,6 +90,6 @@ export function healthHandler(options: HealthRoutesOptions) {
       ...registry.names().map((n) => `/health/${n}`),
       '/metrics',
     ];
-    sendJson(res, 404, { error: `Nothing at ${pathname}; try ${known.join(', ')}.` });
+    sendJson(res, 404, { error: `Nothing here; try ${known.join(', ')}.` });
   }
 }

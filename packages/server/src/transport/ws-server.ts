@@ -1,12 +1,20 @@
 /**
  * The WebSocket endpoint: accepts connections on one path, hands each text message to the
  * JSON-RPC engine, and protects the process from its clients:
- *  - a connection cap (the next handshake gets HTTP 503 with a reason);
+ *  - a connection cap (the next handshake gets HTTP 503 with a reason) and a cap per
+ *    client address (HTTP 429);
+ *  - an authentication deadline: a connection that has not authenticated within
+ *    `authTimeoutMs` is closed (1008);
+ *  - a share of the cap for connections not yet authenticated: a newcomer beyond
+ *    `maxUnauthenticated` (or at the cap) closes the oldest of them, so anonymous
+ *    connections never lock out a client with a credential;
  *  - a message size cap (ws closes the connection with 1009 "message too big");
  *  - at most `maxInflight` unanswered requests per connection (reading pauses beyond it);
  *  - a send-buffer cap: a client that stops reading is dropped once its unsent data
  *    passes `maxSendBufferBytes`, so it cannot grow server memory without bound;
- *  - ping/pong keepalive: a peer that misses a ping interval is dropped.
+ *  - ping/pong keepalive: a peer that misses a ping interval is dropped; a peer that
+ *    floods pings is dropped too.
+ * Nothing a client sends can throw out of here: a malformed upgrade target is a 400.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -15,13 +23,22 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { Logger } from '../logging/index.js';
 import { encodeNotification, type Principal, type RpcSession } from '../rpc/index.js';
+import { ClientResolver, type ClientInfo } from './client.js';
+import { rejectSocket } from './listen.js';
+import { targetPath } from './request-target.js';
 
 /** How long a peer has to answer our close frame after a protocol violation. */
 const CLOSE_GRACE_MS = 1000;
+/** Pings a peer may send per keepalive interval; a peer sending more is flooding. */
+const MAX_PINGS_PER_INTERVAL = 50;
 
 export interface WsLimits {
   maxConnections: number;
   maxConnectionsPerIp: number;
+  /** Connections not yet authenticated that may be open at once. */
+  maxUnauthenticated: number;
+  /** A connection must authenticate within this, or it is closed. */
+  authTimeoutMs: number;
   maxMessageBytes: number;
   maxInflight: number;
   maxSendBufferBytes: number;
@@ -37,7 +54,11 @@ export type DropReason =
   | 'keepalive_timeout'
   | 'message_too_large'
   | 'connection_limit'
-  | 'ip_connection_limit';
+  | 'ip_connection_limit'
+  | 'auth_timeout'
+  | 'unauthenticated_evicted'
+  | 'ping_flood'
+  | 'bad_request';
 
 export interface WsServerEvents {
   open: [session: Session];
@@ -52,25 +73,38 @@ export interface WsServerOptions {
   log: Logger;
   /** The clock (epoch ms) that decides whether a session's credential has expired. */
   now?: () => number;
+  /** Who a handshake comes from (trusted proxies); default: the socket and Host header. */
+  clients?: ClientResolver;
 }
 
 export class Session implements RpcSession {
   readonly id = randomUUID().slice(0, 8);
   readonly connectedAt = Date.now();
   readonly log: Logger;
+  readonly remoteAddress: string;
+  readonly host: string | null;
+  /** Whether the client reached the service over TLS (itself or through its proxy). */
+  readonly secure: boolean;
   principal: Principal | null = null;
   /** Seen a pong or a message since the last ping. */
   alive = true;
   inflight = 0;
   paused = false;
+  /** Pings received in this keepalive interval. */
+  pings = 0;
+  /** Being closed by the server: no longer counted against the caps. */
+  closing = false;
+  authTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly socket: WebSocket,
-    readonly remoteAddress: string,
-    readonly host: string | null,
+    client: ClientInfo,
     log: Logger,
   ) {
-    this.log = log.child({ session: this.id, remote: remoteAddress });
+    this.remoteAddress = client.address;
+    this.host = client.host;
+    this.secure = client.secure;
+    this.log = log.child({ session: this.id, remote: client.address });
   }
 }
 
@@ -81,6 +115,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
   readonly #handler: MessageHandler;
   readonly #log: Logger;
   readonly #now: () => number;
+  readonly #clients: ClientResolver;
   /** Open connections per remote address, for the per-address cap. */
   readonly #perIp = new Map<string, number>();
   #limits: WsLimits;
@@ -94,6 +129,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     this.#log = options.log;
     this.#limits = { ...options.limits };
     this.#now = options.now ?? Date.now;
+    this.#clients = options.clients ?? new ClientResolver();
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.#limits.maxMessageBytes,
@@ -123,44 +159,70 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     if (keepaliveChanged && !this.#closing) this.#startKeepalive();
   }
 
-  /** For the HTTP server's 'upgrade' event. */
+  /** For the HTTP server's 'upgrade' event. Never throws: a bad handshake is answered and closed. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    try {
+      this.#upgrade(req, socket, head);
+    } catch (error) {
+      this.#log.error({ err: error }, 'WebSocket handshake failed');
+      rejectSocket(socket, 500, 'Internal Server Error', {
+        error: 'The WebSocket handshake failed inside the service; try again.',
+      });
+    }
+  }
+
+  #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const pathname = targetPath(req.url);
+    if (pathname === null) {
+      this.emit('drop', 'bad_request');
+      rejectSocket(socket, 400, 'Bad Request', {
+        error: `The request target is not a path; connect to ${this.#path}.`,
+      });
+      return;
+    }
     if (pathname !== this.#path) {
-      rejectUpgrade(socket, 404, 'Not Found', {
-        error: `There is no WebSocket endpoint at ${pathname}; connect to ${this.#path}.`,
+      rejectSocket(socket, 404, 'Not Found', {
+        error: `There is no WebSocket endpoint at this path; connect to ${this.#path}.`,
       });
       return;
     }
     if (this.#closing) {
-      rejectUpgrade(socket, 503, 'Service Unavailable', {
+      rejectSocket(socket, 503, 'Service Unavailable', {
         error: 'The server is shutting down; reconnect shortly.',
       });
       return;
     }
-    if (this.#sessions.size >= this.#limits.maxConnections) {
-      this.emit('drop', 'connection_limit');
-      this.#log.warn(
-        { limit: this.#limits.maxConnections, remote: req.socket.remoteAddress },
-        'connection refused: limit reached',
-      );
-      rejectUpgrade(
-        socket,
-        503,
-        'Service Unavailable',
-        {
-          error: `The server is at its limit of ${this.#limits.maxConnections} connections; try again later.`,
-        },
-        { 'Retry-After': '5' },
-      );
-      return;
+    const client = this.#clients.resolve(req);
+    const remote = client.address;
+    // Room for one more: at the cap, or at the share of the unauthenticated, the oldest
+    // connection without a credential makes way; connections with one never do.
+    const live = this.#live();
+    const anonymous = live.filter((s) => !this.isAuthenticated(s));
+    const { maxConnections, maxUnauthenticated } = this.#limits;
+    if (live.length >= maxConnections || anonymous.length >= maxUnauthenticated) {
+      const oldest = anonymous[0];
+      if (!oldest) {
+        this.emit('drop', 'connection_limit');
+        this.#log.warn({ limit: maxConnections, remote }, 'connection refused: limit reached');
+        rejectSocket(
+          socket,
+          503,
+          'Service Unavailable',
+          {
+            error: `The server is at its limit of ${maxConnections} connections; try again later.`,
+          },
+          { 'Retry-After': '5' },
+        );
+        return;
+      }
+      this.#evict(oldest, live.length >= maxConnections ? maxConnections : maxUnauthenticated);
     }
-    const remote = req.socket.remoteAddress ?? 'unknown';
     const perIp = this.#limits.maxConnectionsPerIp;
     if ((this.#perIp.get(remote) ?? 0) >= perIp) {
       this.emit('drop', 'ip_connection_limit');
       this.#log.warn({ limit: perIp, remote }, 'connection refused: per-address limit reached');
-      rejectUpgrade(
+      rejectSocket(
         socket,
         429,
         'Too Many Requests',
@@ -171,7 +233,40 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       );
       return;
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, req));
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, client));
+  }
+
+  /** Sessions not being closed by the server: what counts against the caps. */
+  #live(): Session[] {
+    const live: Session[] = [];
+    for (const session of this.#sessions) if (!session.closing) live.push(session);
+    return live;
+  }
+
+  /** Closes a session that has not authenticated, to make room for a newcomer. */
+  #evict(session: Session, limit: number): void {
+    this.#closeSession(
+      session,
+      'unauthenticated_evicted',
+      'too many unauthenticated connections: authenticate right after connecting',
+      { limit },
+    );
+  }
+
+  /** Closes with 1008 and a reason, cutting the socket if the peer does not answer in time. */
+  #closeSession(
+    session: Session,
+    reason: DropReason,
+    text: string,
+    detail: Record<string, unknown> = {},
+  ): void {
+    if (session.closing) return;
+    session.closing = true;
+    clearTimeout(session.authTimer);
+    session.log.warn({ reason, ...detail }, 'client closed');
+    this.emit('drop', reason);
+    session.socket.close(1008, text.slice(0, 120));
+    setTimeout(() => session.socket.terminate(), CLOSE_GRACE_MS).unref();
   }
 
   /** Sends a text frame unless the client has stopped reading, in which case it is dropped. */
@@ -259,16 +354,36 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
   }
 
-  #accept(ws: WebSocket, req: IncomingMessage): void {
-    const remote = req.socket.remoteAddress ?? 'unknown';
-    if (this.#closing || this.#sessions.size >= this.#limits.maxConnections) {
+  #accept(ws: WebSocket, client: ClientInfo): void {
+    const remote = client.address;
+    if (this.#closing || this.#live().length >= this.#limits.maxConnections) {
       ws.close(1013, 'connection limit reached, try again later');
       return;
     }
-    const session = new Session(ws, remote, hostOf(req.headers.host), this.#log);
+    const session = new Session(ws, client, this.#log);
     this.#sessions.add(session);
     this.#perIp.set(remote, (this.#perIp.get(remote) ?? 0) + 1);
     session.log.info({ connections: this.#sessions.size }, 'client connected');
+    const deadline = this.#limits.authTimeoutMs;
+    session.authTimer = setTimeout(() => {
+      if (session.principal !== null) return;
+      this.#closeSession(
+        session,
+        'auth_timeout',
+        'authentication timeout: call authenticate right after connecting',
+        { after_ms: deadline },
+      );
+    }, deadline);
+    session.authTimer.unref();
+    ws.on('ping', () => {
+      session.pings += 1;
+      if (session.pings > MAX_PINGS_PER_INTERVAL) {
+        this.#drop(session, 'ping_flood', { pings: session.pings });
+      } else if (ws.bufferedAmount > this.#limits.maxSendBufferBytes) {
+        // Pongs it does not read pile up like any other unread data.
+        this.#drop(session, 'slow_consumer', { buffered_bytes: ws.bufferedAmount });
+      }
+    });
     ws.on('message', (data, isBinary) => this.#onMessage(session, data, isBinary));
     ws.on('pong', () => {
       session.alive = true;
@@ -288,6 +403,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       }
     });
     ws.on('close', (code) => {
+      clearTimeout(session.authTimer);
       this.#sessions.delete(session);
       const left = (this.#perIp.get(remote) ?? 1) - 1;
       if (left > 0) this.#perIp.set(remote, left);
@@ -328,6 +444,8 @@ export class WsServer extends EventEmitter<WsServerEvents> {
   }
 
   #drop(session: Session, reason: DropReason, detail: Record<string, unknown> = {}): void {
+    if (session.closing && reason !== 'keepalive_timeout') return;
+    session.closing = true;
     session.log.warn({ reason, ...detail }, 'client dropped');
     this.emit('drop', reason);
     session.socket.terminate();
@@ -337,6 +455,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     clearInterval(this.#keepalive);
     this.#keepalive = setInterval(() => {
       for (const session of this.#sessions) {
+        session.pings = 0;
         if (!session.alive) {
           this.#drop(session, 'keepalive_timeout');
           continue;
@@ -347,33 +466,4 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     }, this.#limits.keepaliveIntervalMs);
     this.#keepalive.unref();
   }
-}
-
-function rejectUpgrade(
-  socket: Duplex,
-  status: number,
-  statusText: string,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  const extra = Object.entries(headers)
-    .map(([name, value]) => `${name}: ${value}\r\n`)
-    .join('');
-  socket.end(
-    `HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
-      `Content-Length: ${Buffer.byteLength(text)}\r\n${extra}\r\n${text}`,
-  );
-}
-
-/**
- * The host part of a Host header ("box.local:8002" → "box.local", "[fe80::1]:8002" →
- * "fe80::1"), or null when it is absent or not a plain host name or address: it ends up
- * in URLs given back to the client, so nothing else gets through.
- */
-export function hostOf(header: string | undefined): string | null {
-  if (!header) return null;
-  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+))(?::[0-9]{1,5})?$/.exec(header.trim());
-  if (!match) return null;
-  return match[1] ?? match[2] ?? null;
 }
