@@ -10,6 +10,7 @@ import {
   Authenticator,
   FailureThrottle,
   JwtService,
+  StreamAccess,
   authorizeRequest,
   guardRequest,
   registerAuthMethods,
@@ -103,6 +104,8 @@ export class App {
   readonly apiKeys: ApiKeyStore;
   readonly authenticator: Authenticator;
   readonly media: MediaPlane;
+  /** Who may read and publish streams: the media server asks it for every action. */
+  readonly streamAccess: StreamAccess;
   readonly cameras: CameraService;
   readonly snapshots: SnapshotService;
   readonly recordings: RecordingService;
@@ -239,6 +242,17 @@ export class App {
       health: this.health,
       registry: this.metrics.registry,
       ...(options.mediaMode && { mode: options.mediaMode }),
+      // Every stream action the media server is asked for is decided here.
+      authorize: (request) => this.streamAccess.check(request),
+      anonymousViewing: () => this.#config.current.auth.anonymous_viewing,
+    });
+    this.streamAccess = new StreamAccess({
+      authenticator: this.authenticator,
+      credentials: this.media.credentials,
+      anonymousViewing: () => this.#config.current.auth.anonymous_viewing,
+      localAddresses: () => [config.mediamtx.listen_host],
+      audit,
+      now,
     });
     registerMediaMethods(this.methods, this.media);
 
@@ -254,8 +268,8 @@ export class App {
     this.cameras.on('update', (camera) => {
       this.ws.broadcastEach(
         cameraStatusUpdate.name,
-        (session) => this.cameras.toObject(camera, session.host),
-        (session) => session.host ?? '',
+        (session) => this.cameras.toObject(camera, session),
+        (session) => `${session.secure ? 's' : ''}${session.host ?? ''}`,
       );
     });
     const captureLog = this.#log.child({ component: 'capture' });

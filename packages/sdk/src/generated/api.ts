@@ -125,6 +125,12 @@ export interface GetCameraListResult {
       rtsp: string | null;
       webrtc: string | null;
       hls: string | null;
+      credential: 'viewer' | null;
+      token_urls: {
+        rtsp: string;
+        webrtc: string | null;
+        hls: string;
+      } | null;
     };
     capabilities: {
       formats: string[];
@@ -165,6 +171,12 @@ export interface GetCameraStatusResult {
     rtsp: string | null;
     webrtc: string | null;
     hls: string | null;
+    credential: 'viewer' | null;
+    token_urls: {
+      rtsp: string;
+      webrtc: string | null;
+      hls: string;
+    } | null;
   };
   capabilities: {
     formats: string[];
@@ -422,6 +434,12 @@ export interface CameraStatusUpdateNotification {
     rtsp: string | null;
     webrtc: string | null;
     hls: string | null;
+    credential: 'viewer' | null;
+    token_urls: {
+      rtsp: string;
+      webrtc: string | null;
+      hls: string;
+    } | null;
   };
   capabilities: {
     formats: string[];

@@ -17,3 +17,11 @@ export { TokenBucket } from './token-bucket.js';
 export { writeFileAtomic } from './atomic-file.js';
 export { keysCreate, keysList, keysRevoke, mintToken } from './cli.js';
 export type { CliOutput } from './cli.js';
+export { StreamAccess, credentialIn } from './stream-access.js';
+export type {
+  Credential,
+  InternalStreamCredentials,
+  StreamAccessOptions,
+  StreamAuthRequest,
+  StreamDecision,
+} from './stream-access.js';

@@ -18,6 +18,16 @@ export const cameraObject = z.object({
     rtsp: z.string().nullable(),
     webrtc: z.string().nullable(),
     hls: z.string().nullable(),
+    /** What watching takes: a credential of the viewer role or above; null: anyone may watch. */
+    credential: z.enum(['viewer']).nullable(),
+    /**
+     * The stream URLs with a credential in them, `{token}` standing for a JWT or API key:
+     * RTSP as the password (`rtsp://any:{token}@host:8554/cam`), HLS and WebRTC as
+     * `?token={token}`. Null when anyone may watch or there is no stream.
+     */
+    token_urls: z
+      .object({ rtsp: z.string(), webrtc: z.string().nullable(), hls: z.string() })
+      .nullable(),
   }),
   capabilities: z.object({
     formats: z.array(z.string()),

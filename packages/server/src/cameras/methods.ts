@@ -9,7 +9,7 @@ export function registerCameraMethods(methods: MethodRegistry, cameras: CameraSe
   methods.register(getCameraList, (_params, ctx) => {
     const list = cameras.list();
     return {
-      cameras: list.map((camera) => cameras.toObject(camera, ctx.session.host)),
+      cameras: list.map((camera) => cameras.toObject(camera, ctx.session)),
       total: list.length,
       connected: list.filter((camera) => camera.status === 'CONNECTED').length,
     };
@@ -24,7 +24,7 @@ export function registerCameraMethods(methods: MethodRegistry, cameras: CameraSe
       throw mediaServerError(error);
     }
     const { ready: _ready, ...figures } = metrics;
-    return { ...cameras.toObject(camera, ctx.session.host), metrics: figures };
+    return { ...cameras.toObject(camera, ctx.session), metrics: figures };
   });
 }
 

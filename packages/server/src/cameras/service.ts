@@ -18,7 +18,7 @@ import { basename, join, resolve } from 'node:path';
 import { Gauge, type Registry } from 'prom-client';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging/index.js';
-import type { CallOptions, CameraSource, MediaPlane } from '../media/index.js';
+import type { CallOptions, CameraSource, ClientView, MediaPlane } from '../media/index.js';
 import { chooseCaptureMode, type CaptureMode } from './capture-mode.js';
 import type { CameraObject } from './contracts.js';
 import { DeviceDiscovery, type WatchFactory } from './discovery.js';
@@ -209,16 +209,22 @@ export class CameraService extends EventEmitter<CameraServiceEvents> {
   }
 
   /** The camera object a client sees: stream URLs on the host it connected with. */
-  toObject(camera: CameraRecord, clientHost: string | null): CameraObject {
+  toObject(camera: CameraRecord, client: ClientView): CameraObject {
     const streaming = camera.status === 'CONNECTED' && camera.pathCreated;
-    const urls = streaming ? this.#media.streamUrls(camera.path, clientHost) : null;
+    const urls = streaming ? this.#media.streamUrls(camera.path, client) : null;
     return {
       device: camera.device,
       status: camera.status,
       name: camera.name,
       resolution: camera.mode ? `${camera.mode.width}x${camera.mode.height}` : '',
       fps: camera.mode?.fps ?? 0,
-      streams: { rtsp: urls?.rtsp ?? null, webrtc: urls?.webrtc ?? null, hls: urls?.hls ?? null },
+      streams: {
+        rtsp: urls?.rtsp ?? null,
+        webrtc: urls?.webrtc ?? null,
+        hls: urls?.hls ?? null,
+        credential: urls ? urls.credential : null,
+        token_urls: urls?.token_urls ?? null,
+      },
       capabilities: camera.capabilities,
       recording: this.#hooks.recording?.(camera.device) ?? NOT_RECORDING,
       kind: camera.kind,

@@ -17,6 +17,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../logging/index.js';
+import { redactCredentials } from '../media/index.js';
 
 export interface FfmpegProgress {
   frame: number | null;
@@ -130,7 +131,13 @@ export class FfmpegRun extends EventEmitter<FfmpegEvents> {
     this.pid = this.#child.pid;
     live.add(this.#child);
     options.log.debug(
-      { run: options.name, pid: this.pid, args, correlation_id: options.correlationId },
+      {
+        run: options.name,
+        pid: this.pid,
+        // The service's own stream credential is in its input URLs: masked.
+        args: args.map(redactCredentials),
+        correlation_id: options.correlationId,
+      },
       'ffmpeg started',
     );
     this.#readStderr();

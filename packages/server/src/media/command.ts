@@ -44,6 +44,8 @@ export interface PublishCommandOptions {
    * publishes to (default 127.0.0.1, right for a media server listening on every address).
    */
   publishHost?: string;
+  /** The service's publisher credential, put in the URL (the media server asks for it). */
+  publisher?: { user: string; password: string };
 }
 
 /** The frame rate a source produces, when known: the default GOP is one second of it. */
@@ -169,7 +171,10 @@ export function publishCommand(options: PublishCommandOptions): string {
   const words = [options.ffmpeg ?? 'ffmpeg', ...publishArgs(options)].map(shellQuote);
   // Left to the shell: the media server gives these to the command.
   const host = options.publishHost ?? '127.0.0.1';
-  words.push(`"rtsp://${host.includes(':') ? `[${host}]` : host}:$RTSP_PORT/$MTX_PATH"`);
+  const userinfo = options.publisher
+    ? `${encodeURIComponent(options.publisher.user)}:${encodeURIComponent(options.publisher.password)}@`
+    : '';
+  words.push(`"rtsp://${userinfo}${host.includes(':') ? `[${host}]` : host}:$RTSP_PORT/$MTX_PATH"`);
   if (options.stderrFile) words.push(`2>>${shellQuote(options.stderrFile)}`);
   return words.join(' ');
 }

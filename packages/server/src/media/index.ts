@@ -1,5 +1,6 @@
 export { MediaPlane, MediaModeError, goDuration, resolveMode } from './plane.js';
 export type {
+  ClientView,
   MediaMode,
   MediaPlaneOptions,
   MediaPorts,
@@ -29,3 +30,7 @@ export { mediaContracts, getStreams } from './contracts.js';
 export { ProcessSupervisor } from './supervisor.js';
 export { findMediaMtxBinary } from './binary.js';
 export { mediamtxConfig, writeMediaMtxConfig } from './mediamtx-config.js';
+export { AuthHookServer, AUTH_HOOK_PATH, parseHookRequest } from './auth-hook.js';
+export type { HookDecision, HookRequest } from './auth-hook.js';
+export { newMediaCredentials, redactCredentials, withCredential } from './credentials.js';
+export type { MediaCredential, MediaCredentials } from './credentials.js';

@@ -6,10 +6,13 @@
  * and `paths` is empty because the service creates its paths through the control API
  * (which MediaMTX holds in memory only, so the service re-creates them after a restart).
  *
- * Access: anyone may read (watch) any path; publishing is allowed from loopback only
- * (the service's ffmpeg commands run on this machine); the control API listens on
- * loopback and needs a user and password that only the service knows, so another local
- * user cannot change the paths either.
+ * Access, with `authHttpAddress` (what the service runs): MediaMTX asks the service's
+ * loopback hook before every action (`authMethod: http`), and the service allows reading
+ * to viewer credentials, publishing to its own ffmpeg, and the API to itself.
+ * Without it (tests of the media plane alone): anyone may read (watch) any path;
+ * publishing is allowed from loopback only (the service's ffmpeg commands run on this
+ * machine); the control API listens on loopback and needs a user and password that only
+ * the service knows, so another local user cannot change the paths either.
  *
  * Every string is written double-quoted: MediaMTX's YAML reader still turns a plain
  * `yes`, `no`, `on` or `off` into a boolean, and a quoted scalar is always a string.
@@ -38,6 +41,11 @@ export interface MediaMtxConfigOptions {
   rtpPort?: number;
   rtcpPort?: number;
   logLevel: MediaMtxLogLevel;
+  /** The service's stream authorization hook (`authMethod: http`); see above. */
+  authHttpAddress?: string;
+  /** MediaMTX's readTimeout and writeTimeout, as Go durations ("10s"). */
+  readTimeout?: string;
+  writeTimeout?: string;
 }
 
 /** The characters MediaMTX accepts in a plain (not hashed) user name or password. */
@@ -76,25 +84,21 @@ export function mediamtxConfig(options: MediaMtxConfigOptions): string {
   checkOptions(options, udp ? { rtpPort, rtcpPort } : null);
 
   const host = options.listenHost;
+  const access: Record<string, unknown> = options.authHttpAddress
+    ? {
+        authMethod: 'http',
+        authHTTPAddress: options.authHttpAddress,
+        // Every action goes to the hook, the API's included: nothing is open by default.
+        authHTTPExclude: [],
+      }
+    : internalAccess(options);
   const document: Record<string, unknown> = {
     logLevel: options.logLevel,
     // stdout is the pipe the supervisor reads and logs line by line.
     logDestinations: ['stdout'],
-    authMethod: 'internal',
-    authInternalUsers: [
-      // Anyone, from anywhere, may watch.
-      { user: 'any', ips: [], permissions: [{ action: 'read' }, { action: 'playback' }] },
-      // The service's ffmpeg bridges publish from this machine, without credentials (to the
-      // listen address itself when that is not every address).
-      { user: 'any', ips: localIps(host), permissions: [{ action: 'publish' }] },
-      // Only the service, which holds the password, may change paths.
-      {
-        user: options.apiUser,
-        pass: options.apiPassword,
-        ips: [...LOOPBACK],
-        permissions: [{ action: 'api' }],
-      },
-    ],
+    ...(options.readTimeout && { readTimeout: options.readTimeout }),
+    ...(options.writeTimeout && { writeTimeout: options.writeTimeout }),
+    ...access,
     api: true,
     apiAddress: address('127.0.0.1', options.apiPort),
     metrics: false,
@@ -114,6 +118,27 @@ export function mediamtxConfig(options: MediaMtxConfigOptions): string {
   };
   const header = HEADER.map((line) => `# ${line}\n`).join('');
   return `${header}\n${stringify(document, STRINGIFY)}`;
+}
+
+/** Access without the service's hook: MediaMTX's own users (see the header). */
+function internalAccess(options: MediaMtxConfigOptions): Record<string, unknown> {
+  return {
+    authMethod: 'internal',
+    authInternalUsers: [
+      // Anyone, from anywhere, may watch.
+      { user: 'any', ips: [], permissions: [{ action: 'read' }, { action: 'playback' }] },
+      // The service's ffmpeg bridges publish from this machine, without credentials (to the
+      // listen address itself when that is not every address).
+      { user: 'any', ips: localIps(options.listenHost), permissions: [{ action: 'publish' }] },
+      // Only the service, which holds the password, may change paths.
+      {
+        user: options.apiUser,
+        pass: options.apiPassword,
+        ips: [...LOOPBACK],
+        permissions: [{ action: 'api' }],
+      },
+    ],
+  };
 }
 
 /**

@@ -8,7 +8,6 @@
  *   embedded  packages/relay, in this process
  *   auto      managed when a mediamtx binary is found, else embedded
  */
-import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import { hostname } from 'node:os';
@@ -18,10 +17,12 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { ConfigError, type Config } from '../config/index.js';
 import type { HealthRegistry } from '../health/index.js';
 import type { Logger } from '../logging/index.js';
+import { AuthHookServer, type HookDecision, type HookRequest } from './auth-hook.js';
 import { findMediaMtxBinary } from './binary.js';
 import { CircuitBreaker, type BreakerState } from './breaker.js';
 import { MediaMtxClient, type CallOptions, type PathConf, type PathStatus } from './client.js';
 import { publishCommand, type CameraSource } from './command.js';
+import { newMediaCredentials, withCredential, type MediaCredentials } from './credentials.js';
 import { mediamtxConfig, writeMediaMtxConfig } from './mediamtx-config.js';
 import { HealthMonitor, type RecoveryReason } from './monitor.js';
 import { PathManager, type ReapplyResult } from './paths.js';
@@ -94,6 +95,14 @@ export interface MediaPlaneOptions {
   registry: Registry;
   /** Overrides resolveMode (tests). */
   mode?: ResolvedMode;
+  /**
+   * Decides every stream action (publish, read, api...) the media server asks about:
+   * in-process for the embedded relay, through the loopback hook for MediaMTX. Absent:
+   * the media server's own rules (tests of the media plane alone).
+   */
+  authorize?: (request: HookRequest) => Promise<HookDecision>;
+  /** auth.anonymous_viewing (live): whether stream URLs need a credential. */
+  anonymousViewing?: () => boolean;
 }
 
 export interface StreamUrls {
@@ -101,6 +110,19 @@ export interface StreamUrls {
   /** null when the media server has no WebRTC (the embedded relay). */
   webrtc: string | null;
   hls: string;
+  /** What reading them takes: a credential of this role, or null when anyone may watch. */
+  credential: 'viewer' | null;
+  /**
+   * The same URLs carrying a credential, `{token}` standing for a JWT or API key:
+   * RTSP as its password, HLS and WebRTC as `?token=`. Null when none is needed.
+   */
+  token_urls: { rtsp: string; webrtc: string | null; hls: string } | null;
+}
+
+/** Where a viewer's own address for the service came from: the Host it used, and TLS. */
+export interface ClientView {
+  host: string | null;
+  secure?: boolean;
 }
 
 export interface MediaPorts {
@@ -110,11 +132,10 @@ export interface MediaPorts {
   webrtc: number | null;
 }
 
-/** The MediaMTX user the service authenticates as in managed mode. */
-const MANAGED_API_USER = 'camera-service';
-
 export class MediaPlane {
   readonly mode: ResolvedMode;
+  /** The service's own publisher, reader and API credentials, new at every start. */
+  readonly credentials: MediaCredentials = newMediaCredentials();
   readonly breaker: CircuitBreaker;
   readonly #config: Config;
   readonly #log: Logger;
@@ -126,6 +147,9 @@ export class MediaPlane {
   #relay: Relay | null = null;
   #supervisor: ProcessSupervisor | null = null;
   #ports: MediaPorts | null = null;
+  #hook: AuthHookServer | null = null;
+  readonly #authorize: MediaPlaneOptions['authorize'];
+  readonly #anonymousViewing: () => boolean;
   #recovering: Promise<void> | null = null;
   #recoverAgain: RecoveryReason | null = null;
   #stopped = false;
@@ -135,6 +159,8 @@ export class MediaPlane {
     this.#config = options.config;
     this.#log = options.log;
     this.#health = options.health;
+    this.#authorize = options.authorize;
+    this.#anonymousViewing = options.anonymousViewing ?? (() => false);
     this.mode = options.mode ?? resolveMode(options.config);
     this.#metrics = createMetrics(options.registry);
     const m = options.config.mediamtx;
@@ -214,19 +240,26 @@ export class MediaPlane {
         baseUrl: `http://127.0.0.1:${ports.apiPort}`,
         log: clientLog,
         timeoutMs,
+        username: this.credentials.api.user,
+        password: this.credentials.api.password,
       });
     } else if (this.mode.mode === 'managed') {
+      await this.#startHook();
       await this.#startManaged(clientLog, timeoutMs);
     } else {
+      await this.#startHook();
       this.#ports = { api: m.api_port, rtsp: m.rtsp_port, hls: m.hls_port, webrtc: m.webrtc_port };
+      // A MediaMTX that asks the service's hook (docs/operations.md) accepts the service's
+      // own API credential; one with its own users takes the configured ones.
+      const api =
+        m.api_username !== null
+          ? { username: m.api_username, password: m.api_password ?? '' }
+          : { username: this.credentials.api.user, password: this.credentials.api.password };
       this.#client = new MediaMtxClient({
         baseUrl: `http://${urlHost(m.host)}:${m.api_port}`,
         log: clientLog,
         timeoutMs,
-        ...(m.api_username !== null && {
-          username: m.api_username,
-          password: m.api_password ?? '',
-        }),
+        ...api,
       });
     }
     this.#paths = new PathManager({
@@ -265,7 +298,26 @@ export class MediaPlane {
     await this.#recovering;
     await this.#supervisor?.stop();
     await this.#relay?.stop();
+    await this.#hook?.stop();
     this.#client?.close();
+  }
+
+  /** The URL of the stream authorization hook MediaMTX posts to (managed and external modes). */
+  get authHookUrl(): string | null {
+    return this.#hook?.url ?? null;
+  }
+
+  /** Starts the loopback hook MediaMTX asks before every stream action, when the service decides. */
+  async #startHook(): Promise<void> {
+    const authorize = this.#authorize;
+    if (!authorize) return;
+    const hook = new AuthHookServer({
+      check: authorize,
+      log: this.#log.child({ component: 'stream-auth-hook' }),
+    });
+    await hook.start(this.#config.mediamtx.auth_hook_port);
+    this.#hook = hook;
+    this.#log.info({ url: hook.url }, 'stream authorization hook listening');
   }
 
   /**
@@ -281,6 +333,7 @@ export class MediaPlane {
         source,
         codec: m.codec,
         stderrFile: this.stderrFile(name),
+        publisher: this.credentials.publisher,
         ...(this.mode.mode !== 'external' && { publishHost: this.#localHost() }),
       }),
       runOnDemandRestart: true,
@@ -309,10 +362,14 @@ export class MediaPlane {
     });
   }
 
-  /** rtsp://host:port where the service itself reads streams. */
+  /**
+   * rtsp://user:password@host:port where the service itself reads streams, with its own
+   * reader credential (never shown to clients: `redact` in capture turns URLs into "the
+   * stream", and log lines mask the password).
+   */
   rtspBase(): string {
     const host = this.mode.mode === 'external' ? this.#config.mediamtx.host : this.#localHost();
-    return `rtsp://${urlHost(host)}:${this.ports.rtsp}`;
+    return withCredential(`rtsp://${urlHost(host)}:${this.ports.rtsp}`, this.credentials.reader);
   }
 
   /**
@@ -328,13 +385,28 @@ export class MediaPlane {
    * URLs for a client: on the host name the client used to reach the service (or
    * server.public_host), since 127.0.0.1 means nothing on the client's machine.
    */
-  streamUrls(path: string, clientHost: string | null): StreamUrls {
-    const host = urlHost(this.#config.server.public_host ?? clientHost ?? this.#defaultHost());
+  streamUrls(path: string, client: ClientView): StreamUrls {
+    const host = urlHost(this.#config.server.public_host ?? client.host ?? this.#defaultHost());
     const ports = this.ports;
+    // A client that reached the service over TLS (its own, or a proxy's) gets https URLs:
+    // a page served over https cannot play http streams.
+    const http = client.secure ? 'https' : 'http';
+    const rtsp = `rtsp://${host}:${ports.rtsp}/${path}`;
+    const webrtc = ports.webrtc === null ? null : `${http}://${host}:${ports.webrtc}/${path}/`;
+    const hls = `${http}://${host}:${ports.hls}/${path}/index.m3u8`;
+    const anonymous = this.#anonymousViewing();
     return {
-      rtsp: `rtsp://${host}:${ports.rtsp}/${path}`,
-      webrtc: ports.webrtc === null ? null : `http://${host}:${ports.webrtc}/${path}/`,
-      hls: `http://${host}:${ports.hls}/${path}/index.m3u8`,
+      rtsp,
+      webrtc,
+      hls,
+      credential: anonymous ? null : 'viewer',
+      token_urls: anonymous
+        ? null
+        : {
+            rtsp: `rtsp://any:{token}@${host}:${ports.rtsp}/${path}`,
+            webrtc: webrtc === null ? null : `${webrtc}?token={token}`,
+            hls: `${hls}?token={token}`,
+          },
     };
   }
 
@@ -353,7 +425,6 @@ export class MediaPlane {
       hls: m.hls_port || (await freePort()),
       webrtc: m.webrtc_port || (await freePort()),
     };
-    const password = randomBytes(24).toString('base64url');
     const stateDir = resolve(this.#config.service.state_dir);
     mkdirSync(stateDir, { recursive: true });
     const file = join(stateDir, 'mediamtx.yml');
@@ -365,8 +436,11 @@ export class MediaPlane {
         hlsPort: ports.hls,
         webrtcPort: ports.webrtc ?? 0,
         listenHost: m.listen_host,
-        apiUser: MANAGED_API_USER,
-        apiPassword: password,
+        apiUser: this.credentials.api.user,
+        apiPassword: this.credentials.api.password,
+        ...(this.#hook && { authHttpAddress: this.#hook.url }),
+        readTimeout: goDuration(m.read_timeout_seconds),
+        writeTimeout: goDuration(m.write_timeout_seconds),
         rtspTransports: m.rtsp_transports,
         logLevel: 'info',
       }),
@@ -376,8 +450,8 @@ export class MediaPlane {
       baseUrl: `http://127.0.0.1:${ports.api}`,
       log: clientLog,
       timeoutMs,
-      username: MANAGED_API_USER,
-      password,
+      username: this.credentials.api.user,
+      password: this.credentials.api.password,
     });
     const supervisor = new ProcessSupervisor({
       name: 'mediamtx',

@@ -81,13 +81,27 @@ export async function waitReady(options: WaitReadyOptions): Promise<PathStatus> 
 
 /**
  * One RTSP DESCRIBE; status 0 when there was no answer (timeout or connection error).
- * The connection is closed right after the answer.
+ * The connection is closed right after the answer. Credentials in the URL
+ * (`rtsp://user:password@host/path`) are sent as Basic authorization, and left out of
+ * the request's URI, as RTSP clients do.
  */
 export function describe(
   url: string,
   timeoutMs: number,
 ): Promise<{ status: number; reason: string }> {
   const parsed = new URL(url);
+  const authorization: [string, string][] =
+    parsed.username || parsed.password
+      ? [
+          [
+            'Authorization',
+            `Basic ${Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString('base64')}`,
+          ],
+        ]
+      : [];
+  parsed.username = '';
+  parsed.password = '';
+  const uri = parsed.toString();
   return new Promise((resolve) => {
     const socket = net.connect(Number(parsed.port || 554), parsed.hostname);
     const decoder = new RtspDecoder();
@@ -99,10 +113,11 @@ export function describe(
     const timer = setTimeout(() => finish(0, `no answer within ${timeoutMs} ms`), timeoutMs);
     socket.on('connect', () => {
       socket.write(
-        encodeRequest('DESCRIBE', url, [
+        encodeRequest('DESCRIBE', uri, [
           ['CSeq', '1'],
           ['Accept', 'application/sdp'],
           ['User-Agent', 'camera-service'],
+          ...authorization,
         ]),
       );
     });

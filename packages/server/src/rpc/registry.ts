@@ -54,6 +54,8 @@ export interface RpcSession {
    * port), for URLs the client can open; null when it sent none that is valid.
    */
   readonly host: string | null;
+  /** Whether the client reached the service over TLS (its own, or a trusted proxy's). */
+  readonly secure?: boolean;
   /** Set by authentication; null before it (and after an expiry). */
   principal: Principal | null;
 }

@@ -32,7 +32,13 @@ interface Camera {
   name: string;
   resolution: string;
   fps: number;
-  streams: { rtsp: string | null; webrtc: string | null; hls: string | null };
+  streams: {
+    rtsp: string | null;
+    webrtc: string | null;
+    hls: string | null;
+    credential: 'viewer' | null;
+    token_urls: { rtsp: string; webrtc: string | null; hls: string } | null;
+  };
   stable_id: string | null;
   capture_format: string | null;
   error: string | null;
@@ -155,6 +161,12 @@ describe('camera hot-plug and the camera API', () => {
           rtsp: `rtsp://127.0.0.1:${rtsp}/test0`,
           webrtc: null,
           hls: `http://127.0.0.1:${hls}/test0/index.m3u8`,
+          credential: 'viewer',
+          token_urls: {
+            rtsp: `rtsp://any:{token}@127.0.0.1:${rtsp}/test0`,
+            webrtc: null,
+            hls: `http://127.0.0.1:${hls}/test0/index.m3u8?token={token}`,
+          },
         },
         capabilities: undefined,
         recording: undefined,
@@ -180,6 +192,12 @@ describe('camera hot-plug and the camera API', () => {
       rtsp: `rtsp://localhost:${rtsp}/test0`,
       webrtc: null,
       hls: `http://localhost:${hls}/test0/index.m3u8`,
+      credential: 'viewer',
+      token_urls: {
+        rtsp: `rtsp://any:{token}@localhost:${rtsp}/test0`,
+        webrtc: null,
+        hls: `http://localhost:${hls}/test0/index.m3u8?token={token}`,
+      },
     });
   });
 
@@ -224,7 +242,13 @@ describe('camera hot-plug and the camera API', () => {
     unplug(1);
     const gone = await a.next((c) => c.device === node(0), fromA2);
     assert.equal(gone.status, 'DISCONNECTED');
-    assert.deepEqual(gone.streams, { rtsp: null, webrtc: null, hls: null });
+    assert.deepEqual(gone.streams, {
+      rtsp: null,
+      webrtc: null,
+      hls: null,
+      credential: null,
+      token_urls: null,
+    });
     await b.next((c) => c.device === node(0) && c.status === 'DISCONNECTED', fromB);
     assert.equal(await t.app.media.client.getPathConfig('camera0'), null, 'the path is deleted');
     // Exactly one of each, at both clients; none for the metadata node; none for the anonymous client.
@@ -298,7 +322,8 @@ describe('camera hot-plug and the camera API', () => {
   it('the declared test pattern streams for real, and its metrics move when a reader attaches', async () => {
     const camera = (await viewer.getCameraStatus('test0')) as Camera;
     assert.deepEqual(camera.metrics, { bytes_sent: 0, readers: 0, uptime: 0 });
-    const url = camera.streams.rtsp!;
+    // Watching takes a viewer credential, passed as the RTSP password.
+    const url = camera.streams.token_urls!.rtsp.replace('{token}', await t.token('viewer'));
     const { stdout } = await run(
       'ffprobe',
       [

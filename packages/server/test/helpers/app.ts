@@ -58,6 +58,7 @@ export function testConfig(dir: string, overrides: Overrides = {}): Config {
       rtsp_port: 0,
       hls_port: 0,
       webrtc_port: 0,
+      auth_hook_port: 0,
     },
   };
   const merged: Record<string, unknown> = { ...base };

@@ -42,6 +42,7 @@ export function serviceEnv(dir: string, extra: Record<string, string> = {}): Nod
     CAMERA_SERVICE_MEDIAMTX_RTSP_PORT: '0',
     CAMERA_SERVICE_MEDIAMTX_HLS_PORT: '0',
     CAMERA_SERVICE_MEDIAMTX_WEBRTC_PORT: '0',
+    CAMERA_SERVICE_MEDIAMTX_AUTH_HOOK_PORT: '0',
     ...extra,
   };
 }

@@ -7,10 +7,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { parse } from 'yaml';
 import { RpcError } from '@camera-service/sdk';
 import type { Config } from '../../src/config/index.js';
 import { resolveMode } from '../../src/media/index.js';
@@ -285,15 +287,28 @@ describe('media plane in embedded mode', () => {
     assert.match(health.details.version, /relay/);
   });
 
-  it('gives stream URLs on the host the client used', () => {
+  it('gives stream URLs on the host the client used, and how to pass a credential', () => {
     const { media } = t.app;
     const { rtsp, hls } = media.ports;
-    assert.deepEqual(media.streamUrls('camera0', 'box.local'), {
+    assert.deepEqual(media.streamUrls('camera0', { host: 'box.local' }), {
       rtsp: `rtsp://box.local:${rtsp}/camera0`,
       webrtc: null,
       hls: `http://box.local:${hls}/camera0/index.m3u8`,
+      credential: 'viewer',
+      token_urls: {
+        rtsp: `rtsp://any:{token}@box.local:${rtsp}/camera0`,
+        webrtc: null,
+        hls: `http://box.local:${hls}/camera0/index.m3u8?token={token}`,
+      },
     });
-    assert.equal(media.streamUrls('camera0', 'fe80::1').rtsp, `rtsp://[fe80::1]:${rtsp}/camera0`);
+    assert.equal(
+      media.streamUrls('camera0', { host: 'fe80::1' }).rtsp,
+      `rtsp://[fe80::1]:${rtsp}/camera0`,
+    );
+    assert.equal(
+      media.streamUrls('camera0', { host: 'box.local', secure: true }).hls,
+      `https://box.local:${hls}/camera0/index.m3u8`,
+    );
   });
 });
 
@@ -305,10 +320,15 @@ describe('media plane listening on one address only', () => {
       cameras: [{ id: 'test0', test_pattern: { size: '320x240', fps: 10, clock: false } }],
     });
     try {
-      assert.equal(t.app.media.rtspBase(), `rtsp://127.0.0.2:${t.app.media.ports.rtsp}`);
+      assert.match(
+        t.app.media.rtspBase(),
+        new RegExp(
+          `^rtsp://camera-service-reader:[\\w-]{43}@127\\.0\\.0\\.2:${t.app.media.ports.rtsp}$`,
+        ),
+      );
       assert.match(
         (await t.app.media.client.getPathConfig('test0'))?.runOnDemand ?? '',
-        /"rtsp:\/\/127\.0\.0\.2:\$RTSP_PORT\/\$MTX_PATH"/,
+        /"rtsp:\/\/camera-service-publisher:[\w-]{43}@127\.0\.0\.2:\$RTSP_PORT\/\$MTX_PATH"/,
       );
       const ready = await t.app.media.waitReady('test0');
       assert.equal(ready.ready, true);
@@ -365,6 +385,24 @@ describe('managed mode supervising the media server process (stand-in binary)', 
       assert.ok(first > 0);
       const client = await t.connect();
       assert.equal((await client.getStatus()).components.mediamtx?.details?.mode, 'managed');
+      // MediaMTX asks the service's loopback hook before every action, the API's included.
+      const written = parse(readFileSync(join(t.dir, 'state', 'mediamtx.yml'), 'utf8')) as Record<
+        string,
+        unknown
+      >;
+      const hookUrl = t.app.media.authHookUrl!;
+      assert.equal(written.authMethod, 'http');
+      assert.equal(written.authHTTPAddress, hookUrl);
+      const ask = (body: Record<string, unknown>) =>
+        fetch(hookUrl, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.status);
+      const { api, publisher } = t.app.media.credentials;
+      assert.equal(await ask({ ip: '127.0.0.1', action: 'api', ...api }), 200);
+      assert.equal(await ask({ ip: '127.0.0.1', action: 'api' }), 401);
+      assert.equal(await ask({ ip: '127.0.0.1', action: 'publish', ...publisher }), 200);
+      assert.equal(await ask({ ip: '127.0.0.1', action: 'publish', path: 'test0' }), 401);
+      assert.equal(await ask({ ip: '127.0.0.1', action: 'read', path: 'test0' }), 401);
+      const viewer = await t.token('viewer');
+      assert.equal(await ask({ ip: '192.0.2.1', action: 'read', password: viewer }), 200);
       const respawned = once(supervisor, 'spawn');
       process.kill(first, 'SIGKILL');
       const [info] = (await respawned) as [{ pid: number; attempt: number }];
