@@ -25,6 +25,8 @@ export interface LoadedConfig {
   file: string | null;
   /** Dotted keys set from the environment, with the variable that set each. */
   envOverrides: Record<string, string>;
+  /** The file holds no settings at all (empty, or only whitespace and comments). */
+  empty?: boolean;
 }
 
 export class ConfigError extends Error {
@@ -51,6 +53,8 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const problems: string[] = [];
 
   const raw: Tree = file ? readYamlFile(file, problems) : {};
+  // Before the environment adds to it: whether the file itself said anything.
+  const empty = file !== null && problems.length === 0 && Object.keys(raw).length === 0;
   const envOverrides = applyEnvOverrides(raw, env, problems);
   if (problems.length > 0) throw new ConfigError(problems, source);
 
@@ -58,7 +62,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   if (!result.success) {
     throw new ConfigError(formatIssues(result.error.issues, envOverrides), source);
   }
-  return { config: result.data, file, envOverrides };
+  return { config: result.data, file, envOverrides, empty };
 }
 
 function readYamlFile(file: string, problems: string[]): Tree {

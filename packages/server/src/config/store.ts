@@ -22,12 +22,15 @@ export class ConfigStore extends EventEmitter<{ change: [ConfigChange] }> {
   #current: Config;
   readonly #file: string | null;
   readonly #env: NodeJS.ProcessEnv | undefined;
+  /** The service started from an empty file: an empty file on reload changes nothing. */
+  readonly #startedEmpty: boolean;
 
   constructor(loaded: LoadedConfig, options: Pick<LoadOptions, 'env'> = {}) {
     super();
     this.#current = loaded.config;
     this.#file = loaded.file;
     this.#env = options.env;
+    this.#startedEmpty = loaded.empty ?? false;
   }
 
   get current(): Config {
@@ -42,7 +45,19 @@ export class ConfigStore extends EventEmitter<{ change: [ConfigChange] }> {
   reload(): ReloadResult {
     let next: Config;
     try {
-      next = loadConfig({ file: this.#file, env: this.#env ?? process.env }).config;
+      const loaded = loadConfig({ file: this.#file, env: this.#env ?? process.env });
+      // A file emptied under the service is far more often a half-written or truncated
+      // one (an editor, a full disk, a botched deploy) than a wish to reset every live
+      // setting to its default: refuse it, as an invalid file is refused.
+      if (loaded.empty && !this.#startedEmpty) {
+        return {
+          ok: false,
+          error: new Error(
+            `The configuration file ${this.#file} is empty (no settings, only whitespace or comments); the running configuration stays. To go back to the defaults, write the keys out or restart the service.`,
+          ),
+        };
+      }
+      next = loaded.config;
     } catch (error) {
       return { ok: false, error: error as Error };
     }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ConfigStore, diffKeys, loadConfig, type ConfigChange } from '../../src/config/index.js';
 import { tempDir, writeFile } from '../helpers/files.js';
@@ -41,6 +41,33 @@ describe('configuration reload', () => {
     assert.equal(result.ok, false);
     assert.match(result.ok ? '' : result.error.message, /server\.max_connections/);
     assert.equal(store.current, before);
+  });
+
+  it('refuses a file emptied or removed under it, and keeps the running configuration', () => {
+    const file = writeFile(tempDir(), 'c.yml', 'server:\n  max_connections: 10\n');
+    const store = new ConfigStore(loadConfig({ file, env: {} }), { env: {} });
+    const before = store.current;
+    for (const text of ['', '\n  \n', '# all commented out\n# server:\n', '---\n']) {
+      writeFileSync(file, text);
+      const result = store.reload();
+      assert.equal(result.ok, false, JSON.stringify(text));
+      assert.match(
+        result.ok ? '' : result.error.message,
+        /is empty .*the running configuration stays/,
+      );
+      assert.equal(store.current, before);
+    }
+    rmSync(file);
+    const gone = store.reload();
+    assert.equal(gone.ok, false);
+    assert.match(gone.ok ? '' : gone.error.message, /the file does not exist/);
+    assert.equal(store.current.server.max_connections, 10);
+  });
+
+  it('reloads an empty file when it started from one: nothing changes', () => {
+    const file = writeFile(tempDir(), 'c.yml', '# the defaults\n');
+    const store = new ConfigStore(loadConfig({ file, env: {} }), { env: {} });
+    assert.ok(store.reload().ok);
   });
 
   it('emits nothing when nothing live changed', () => {

@@ -126,7 +126,18 @@ describe('camera-service daemon', () => {
         'old config kept',
       );
       assert.equal(await third.ping(), 'pong');
-      await Promise.all([client.close(), second.close(), third.close()]);
+
+      // An emptied file (an editor's truncation, a full disk) would reset every live key.
+      writeFileSync(file, '');
+      service.child.kill('SIGHUP');
+      const empty = await service.logs.waitFor(
+        (r) => r.msg.startsWith('configuration reload failed') && /is empty/.test(String(r.err)),
+        5000,
+      );
+      assert.match(String(empty.err), /the running configuration stays/);
+      const fourth = await connect(service.wsUrl);
+      assert.equal((await fourth.getServerInfo()).limits.max_message_bytes, 131072);
+      await Promise.all([client.close(), second.close(), third.close(), fourth.close()]);
     } finally {
       await killService(service);
     }
