@@ -134,12 +134,16 @@ async function measure(context: SectionContext, report: CaptureReport): Promise<
       authToken: credentials.adminJwt,
     });
     await client.connect();
-    const camera = (await client.getCameraStatus(CAMERA)) as { streams: { rtsp: string } };
+    const camera = (await client.getCameraStatus(CAMERA)) as {
+      streams: { token_urls: { rtsp: string } };
+    };
+    // Watching takes a credential: the bench's own, as the RTSP password.
+    const readerUrl = camera.streams.token_urls.rtsp.replace('{token}', credentials.adminJwt);
 
     say(`${report.settings.snapshots} snapshots of an active stream`);
     reader = spawn(
       'ffmpeg',
-      ['-v', 'error', '-rtsp_transport', 'tcp', '-i', camera.streams.rtsp, '-f', 'null', '-'],
+      ['-v', 'error', '-rtsp_transport', 'tcp', '-i', readerUrl, '-f', 'null', '-'],
       { stdio: 'ignore' },
     );
     track(reader);

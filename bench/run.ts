@@ -7,18 +7,21 @@
  *   cameras  hot-plug detection latency (events, polling), get_camera_list under load
  *   capture  snapshot latency (active, idle stream), recording start, first fragment, stop
  *   files    list_recordings on 10,000 files, download throughput beside nginx
+ *   abuse    memory and descriptors under each abuse case; the cost of stream authentication
  *
  * With no names, every section runs, one after the other (never at the same time: each
  * measures CPU, and two would disturb each other). Each writes .bench/<section>.json and
  * prints its report. Exits 0 when every section ran, whether or not its targets were
  * met; 1 when one could not run (the others still run and are written); 2 on bad usage.
  * Each section's settings come from the environment: see its file (rpc-bench.ts,
- * relay-bench.ts, media-bench.ts, cameras-bench.ts, capture-bench.ts, files-bench.ts).
+ * relay-bench.ts, media-bench.ts, cameras-bench.ts, capture-bench.ts, files-bench.ts,
+ * abuse-bench.ts).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { abuseSection } from './abuse-bench.js';
 import { camerasSection } from './cameras-bench.js';
 import { captureSection } from './capture-bench.js';
 import { filesSection } from './files-bench.js';
@@ -40,6 +43,7 @@ const SECTIONS: readonly Section[] = [
   camerasSection,
   captureSection,
   filesSection,
+  abuseSection,
 ];
 
 function usage(): string {

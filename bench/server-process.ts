@@ -85,6 +85,7 @@ export function serverEnv(options: ServerOptions): NodeJS.ProcessEnv {
     CAMERA_SERVICE_MEDIAMTX_RTSP_PORT: '0',
     CAMERA_SERVICE_MEDIAMTX_HLS_PORT: '0',
     CAMERA_SERVICE_MEDIAMTX_WEBRTC_PORT: '0',
+    CAMERA_SERVICE_MEDIAMTX_AUTH_HOOK_PORT: '0',
     CAMERA_SERVICE_SERVER_MAX_CONNECTIONS: String(options.maxConnections),
     CAMERA_SERVICE_SERVER_MAX_CONNECTIONS_PER_IP: String(options.maxConnectionsPerIp),
     // json, so the "listening" line can be parsed; info, because that line is info.
