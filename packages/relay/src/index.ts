@@ -15,3 +15,6 @@ export * from './hls.js';
 export * from './config.js';
 export * from './rtsp/auth.js';
 export * from './rtsp/client.js';
+export * from './auth.js';
+export * from './access.js';
+export * from './http-target.js';
