@@ -18,6 +18,7 @@ export * from './rtsp/client.js';
 export * from './auth.js';
 export * from './access.js';
 export * from './http-target.js';
+export * from './http-listener.js';
 export * from './rtsp/target.js';
 export * from './rtsp/guard.js';
 export * from './rtsp/intake.js';

@@ -2,12 +2,13 @@
  * The embedded media server in one object: RTSP relay, configured paths and the control
  * API, started and stopped in-process (the camera service's embedded mode).
  */
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AccessControl } from './access.js';
 import { apiHandler } from './api.js';
 import type { AuthHook } from './auth.js';
 import { HlsServer } from './hls.js';
+import { createListener } from './http-listener.js';
 import { PATH_DEFAULTS, PathManager, type PathConf } from './paths.js';
 import { RTSP_DEFAULTS, RtspServer, type DropEvent } from './rtsp/server.js';
 
@@ -36,7 +37,7 @@ export interface RelayOptions {
   restartDelayMs?: number;
   killGraceMs?: number;
   /**
-   * Asked before every RTSP publish and read,
+   * Asked before every RTSP publish and read, every HLS request and every API request,
    * with the request MediaMTX's `authMethod: http` sends (see auth.ts). Absent: everyone
    * may do everything, as MediaMTX's default configuration allows.
    */
@@ -109,17 +110,28 @@ export class Relay {
             `rtsp://127.0.0.1:${this.#ports.rtsp}/${path}` +
             (access.enabled ? `?token=${access.internalToken}` : ''),
           hasPath: (path) => this.paths.state(path) !== undefined,
+          access,
           ...(options.hlsCloseAfterMs !== undefined && { closeAfterMs: options.hlsCloseAfterMs }),
         })
       : null;
-    this.#hlsServer = this.hls ? http.createServer(this.hls.handler()) : null;
-    this.#api = http.createServer(
+    this.#hlsServer = this.hls
+      ? createListener(this.hls.handler(), {
+          name: 'hls',
+          readTimeoutMs,
+          onTimeout: (remote) =>
+            onDrop({ listener: 'hls', reason: 'read_timeout', ...(remote && { remote }) }),
+          ...(log && { log }),
+        })
+      : null;
+    this.#api = createListener(
       apiHandler({
         paths: this.paths,
         version: RELAY_VERSION,
         startedAt: new Date(),
         ports: () => this.#ports,
+        access,
       }),
+      { name: 'api', readTimeoutMs, ...(log && { log }) },
     );
   }
 
