@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import net from 'node:net';
 import { afterEach, describe, it } from 'node:test';
-import { OpenPaths, RtspServer, type DropEvent, type RtspServerOptions } from '../../src/index.js';
+import {
+  OpenPaths,
+  Relay,
+  RtspServer,
+  type DropEvent,
+  type RtspServerOptions,
+} from '../../src/index.js';
 import { RawReader } from '../helpers/reader.js';
 
 const SDP =
@@ -178,6 +184,33 @@ describe('RTSP write timeout and pipelining', () => {
     assert.equal(stream.readerCount, 0);
   });
 
+  it('reports the slow-reader drop with its path', async () => {
+    const relay = await start({ maxReaderBufferBytes: 64 * 1024 });
+    const stream = relay.paths.publish('cam', SDP);
+    assert.ok(!('status' in stream));
+    const reader = await RawReader.connect(relay.url('cam'));
+    await reader.play(relay.url('cam'));
+    reader.socket.pause();
+    const dropped = relay.dropped();
+    let done = false;
+    void dropped.then(() => (done = true));
+    const packet = Buffer.alloc(1400);
+    packet[0] = 0x80;
+    packet[1] = 96;
+    packet[12] = 0x41;
+    while (!done) {
+      for (let i = 0; i < 50; i += 1) stream.write(0, false, packet);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.deepEqual(await dropped, {
+      listener: 'rtsp',
+      reason: 'slow_reader',
+      remote: '127.0.0.1',
+      path: 'cam',
+    });
+    assert.equal(stream.stats().readersDropped, 1);
+  });
+
   it('stops reading a client that pipelines 60 MB of OPTIONS and never reads, then closes it', async () => {
     const relay = await start({ writeTimeoutMs: 400 });
     const rssBefore = process.memoryUsage().rss;
@@ -239,5 +272,56 @@ describe('RTSP write timeout and pipelining', () => {
       Array.from({ length: count }, (_, i) => i + 1),
     );
     client.destroy();
+  });
+});
+
+describe('Relay drop reporting', () => {
+  it('passes RTSP and HLS drops to onDrop and to log, by reason', async () => {
+    const drops: DropEvent[] = [];
+    const messages: string[] = [];
+    let notify: (() => void) | undefined;
+    const relay = new Relay({
+      rtspPort: 0,
+      apiPort: 0,
+      hlsPort: 0,
+      maxConnections: 1,
+      readTimeoutMs: 300,
+      onDrop: (event) => {
+        drops.push(event);
+        notify?.();
+      },
+      log: (_level, _fields, message) => messages.push(message),
+    });
+    const ports = await relay.start();
+    const next = () => new Promise<void>((resolve) => (notify = resolve));
+    try {
+      const first = await RawReader.connect(`rtsp://127.0.0.1:${ports.rtspPort}/x`);
+      assert.equal((await first.request('OPTIONS', 'rtsp://127.0.0.1/x')).status, 200);
+      let dropped = next();
+      const second = net.connect(ports.rtspPort, '127.0.0.1');
+      second.on('error', () => undefined);
+      await dropped;
+      first.socket.destroy();
+      // An HLS request whose head never ends gets 408 at the read timeout.
+      dropped = next();
+      const slow = net.connect(ports.hlsPort as number, '127.0.0.1');
+      let answer = '';
+      slow.on('data', (d: Buffer) => (answer += d.toString()));
+      slow.write('GET /cam/index.m3u8 HTTP/1.1\r\nHost: x\r\n');
+      await dropped;
+      await closedPromise(slow);
+      assert.match(answer, /^HTTP\/1\.1 408 /);
+      // (The first RTSP connection may also have reached its own read timeout by now.)
+      const others = drops.filter((d) => d.listener !== 'rtsp' || d.reason !== 'read_timeout');
+      assert.deepEqual(others, [
+        { listener: 'rtsp', reason: 'connection_limit', remote: '127.0.0.1' },
+        { listener: 'hls', reason: 'read_timeout', remote: '127.0.0.1' },
+      ]);
+      assert.ok(
+        messages.includes('closing a new RTSP connection: the connection limit is reached'),
+      );
+    } finally {
+      await relay.stop();
+    }
   });
 });
