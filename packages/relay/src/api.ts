@@ -8,8 +8,14 @@
  *   GET  /v3/paths/list, /v3/paths/get/{name}
  * Lists are `{itemCount, pageCount, items}` sorted by name, paged with ?page= (from 0) and
  * ?itemsPerPage=. A wrong HTTP method gets a plain-text 404, as Go's router gives.
+ * With access control every request is first checked for action `api` with its Basic or
+ * Bearer credentials, as MediaMTX's API middleware does: refused, 401
+ * `{"status":"error","error":"authentication error"}` (with a Basic challenge when the
+ * request carried no credential, else after the pause). A malformed target gets 400.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { httpCredentials, type AccessControl } from './access.js';
+import { parseTarget, type Target } from './http-target.js';
 import { PATH_DEFAULTS, type PathConf, type PathManager } from './paths.js';
 import { parseDuration } from './duration.js';
 import { rtpMap } from './sdp.js';
@@ -19,6 +25,8 @@ export interface ApiContext {
   version: string;
   startedAt: Date;
   ports: () => { rtsp: number; api: number; hls: number };
+  /** Absent: every request is allowed. */
+  access?: AccessControl;
 }
 
 class ApiError extends Error {
@@ -67,20 +75,46 @@ function codecName(encoding: string | undefined): string {
 }
 
 export function apiHandler(ctx: ApiContext) {
-  return (req: IncomingMessage, res: ServerResponse): void => {
-    route(ctx, req)
-      .then((result) => send(res, 200, result))
-      .catch((error: unknown) => {
-        if (error instanceof ApiError && error.status === 404 && error.message === '') {
-          res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
-          res.end('404 page not found\n');
-        } else if (error instanceof ApiError) {
-          send(res, error.status, { status: 'error', error: error.message });
-        } else {
-          send(res, 500, { status: 'error', error: (error as Error).message });
-        }
-      });
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const target = parseTarget(req.url ?? '');
+    if (!target) return void send(res, 400, { status: 'error', error: 'invalid request target' });
+    if (!(await allowed(ctx, req, res, target))) return;
+    try {
+      send(res, 200, await route(ctx, req, target));
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404 && error.message === '') {
+        res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end('404 page not found\n');
+      } else if (error instanceof ApiError) {
+        send(res, error.status, { status: 'error', error: error.message });
+      } else {
+        send(res, 500, { status: 'error', error: (error as Error).message });
+      }
+    }
   };
+}
+
+/** MediaMTX's API middleware: every request is checked for action `api`. */
+async function allowed(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: Target,
+): Promise<boolean> {
+  if (!ctx.access?.enabled) return true;
+  const outcome = await ctx.access.check({
+    action: 'api',
+    path: '',
+    query: target.query,
+    protocol: '',
+    id: null,
+    remote: req.socket.remoteAddress,
+    credentials: httpCredentials(req.headersDistinct.authorization),
+  });
+  if (outcome === 'allowed') return true;
+  if (outcome === 'ask') res.setHeader('www-authenticate', 'Basic realm="mediamtx"');
+  send(res, 401, { status: 'error', error: 'authentication error' });
+  return false;
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -95,14 +129,18 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 const OK = { status: 'ok' };
 const notFound = () => new ApiError(404, '');
 
-async function route(ctx: ApiContext, req: IncomingMessage): Promise<unknown> {
-  const url = new URL(req.url ?? '/', 'http://localhost');
+async function route(ctx: ApiContext, req: IncomingMessage, target: Target): Promise<unknown> {
+  const query = new URLSearchParams(target.query);
   const method = req.method ?? 'GET';
   const match = /^\/v3\/(config\/paths\/(?:get|add|patch|replace|delete)|paths\/get)\/(.+)$/.exec(
-    url.pathname,
+    target.path,
   );
-  const name = match ? decodeURIComponent(match[2] as string) : '';
-  const action = match ? match[1] : url.pathname.slice('/v3/'.length);
+  const name = match ? (match[2] as string) : '';
+  const action = match
+    ? match[1]
+    : target.path.startsWith('/v3/')
+      ? target.path.slice('/v3/'.length)
+      : '';
   const expect = (m: string) => {
     if (method !== m) throw notFound();
   };
@@ -131,7 +169,7 @@ async function route(ctx: ApiContext, req: IncomingMessage): Promise<unknown> {
     }
     case 'config/paths/list':
       expect('GET');
-      return page(url, ctx.paths.configs());
+      return page(query, ctx.paths.configs());
     case 'config/paths/get': {
       expect('GET');
       const conf = ctx.paths.config(name);
@@ -163,7 +201,7 @@ async function route(ctx: ApiContext, req: IncomingMessage): Promise<unknown> {
     case 'paths/list':
       expect('GET');
       return page(
-        url,
+        query,
         ctx.paths.names().map((n) => pathInfo(ctx, n)),
       );
     case 'paths/get': {
@@ -176,9 +214,12 @@ async function route(ctx: ApiContext, req: IncomingMessage): Promise<unknown> {
   }
 }
 
-function page<T>(url: URL, items: T[]): { itemCount: number; pageCount: number; items: T[] } {
+function page<T>(
+  query: URLSearchParams,
+  items: T[],
+): { itemCount: number; pageCount: number; items: T[] } {
   const number = (key: string, fallback: number, min: number) => {
-    const text = url.searchParams.get(key);
+    const text = query.get(key);
     if (text === null) return fallback;
     if (!/^\d+$/.test(text) || Number(text) < min) throw new ApiError(400, `invalid ${key}`);
     return Number(text);

@@ -30,7 +30,10 @@ const program = new Command()
     }
     if (loaded.ignored.length > 0)
       log('ignoring keys the relay does not implement', { keys: loaded.ignored });
-    const relay = new Relay(loaded.options);
+    const relay = new Relay({
+      ...loaded.options,
+      log: (level, fields, message) => log(message, { level, ...fields }),
+    });
     let ports;
     try {
       ports = await relay.start();

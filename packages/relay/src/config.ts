@@ -5,10 +5,15 @@
  *   hls: yes                hlsAddress: ":8888"
  *   paths: { <name>: {source, runOnDemand, runOnDemandRestart, runOnDemandStartTimeout,
  *            runOnDemandCloseAfter}, all_others: }   # all_others: any path may be published
+ *   readTimeout: 10s        writeTimeout: 10s
+ *   authMethod: internal    # (everyone allowed, as MediaMTX's default users) or http:
+ *   authHTTPAddress: http://127.0.0.1:9000/auth
+ *   authHTTPExclude: [{action: api}, {action: read, path: public}]
  * Other MediaMTX keys are ignored with a notice; wrong values are errors naming the key.
  */
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
+import { AUTH_ACTIONS, httpAuthHook, type AuthAction, type AuthExclusion } from './auth.js';
 import { parseDuration } from './duration.js';
 import type { PathConf } from './paths.js';
 import type { RelayOptions } from './relay.js';
@@ -19,7 +24,19 @@ export class RelayConfigError extends Error {
   }
 }
 
-const KNOWN = new Set(['rtspAddress', 'apiAddress', 'api', 'hls', 'hlsAddress', 'paths']);
+const KNOWN = new Set([
+  'rtspAddress',
+  'apiAddress',
+  'api',
+  'hls',
+  'hlsAddress',
+  'paths',
+  'readTimeout',
+  'writeTimeout',
+  'authMethod',
+  'authHTTPAddress',
+  'authHTTPExclude',
+]);
 const PATH_KEYS: Record<string, 'string' | 'boolean'> = {
   source: 'string',
   runOnDemand: 'string',
@@ -35,6 +52,85 @@ function address(value: unknown, key: string, problems: string[]): { host: strin
     return { host: '127.0.0.1', port: 0 };
   }
   return { host: match[1] || '0.0.0.0', port: Number(match[2]) };
+}
+
+/** A positive Go duration in milliseconds, or the problem named. */
+function timeout(value: unknown, key: string, problems: string[]): number {
+  let ms = NaN;
+  try {
+    if (typeof value === 'string') ms = parseDuration(value);
+  } catch {
+    // reported below
+  }
+  if (!(ms > 0)) {
+    problems.push(
+      `${key}: expected a duration above zero such as 10s, got ${JSON.stringify(value)}`,
+    );
+    return 10_000;
+  }
+  return ms;
+}
+
+/** `authHTTPExclude`: a list of {action, path}, as MediaMTX's permissions are written. */
+function exclusions(value: unknown, problems: string[]): AuthExclusion[] {
+  if (value === null || value === undefined) return [];
+  if (!Array.isArray(value)) {
+    problems.push('authHTTPExclude: expected a list such as [{action: api}]');
+    return [];
+  }
+  const out: AuthExclusion[] = [];
+  value.forEach((entry: unknown, index) => {
+    const key = `authHTTPExclude[${index}]`;
+    const fields = (entry ?? {}) as Record<string, unknown>;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      problems.push(`${key}: expected a mapping such as {action: read, path: cam0}`);
+      return;
+    }
+    const action = fields.action;
+    if (typeof action !== 'string' || !AUTH_ACTIONS.includes(action as AuthAction)) {
+      problems.push(
+        `${key}.action: expected one of ${AUTH_ACTIONS.join(', ')}, got ${JSON.stringify(action)}`,
+      );
+      return;
+    }
+    const path = fields.path ?? '';
+    if (typeof path !== 'string') {
+      problems.push(`${key}.path: expected a path name, got ${JSON.stringify(path)}`);
+      return;
+    }
+    out.push({ action: action as AuthAction, path });
+  });
+  return out;
+}
+
+/** authMethod and its keys, as the relay's auth hook (internal: none, everyone allowed). */
+function authOptions(
+  raw: Record<string, unknown>,
+  readTimeoutMs: number,
+  problems: string[],
+): Pick<RelayOptions, 'auth'> {
+  const method = raw.authMethod ?? 'internal';
+  const exclude = exclusions(raw.authHTTPExclude, problems);
+  if (method === 'internal') return {};
+  if (method !== 'http') {
+    problems.push(
+      `authMethod: the relay implements internal (everyone allowed) and http, got ${JSON.stringify(method)}`,
+    );
+    return {};
+  }
+  const address = raw.authHTTPAddress;
+  if (typeof address !== 'string' || !/^https?:\/\/./.test(address)) {
+    problems.push(
+      `authHTTPAddress: expected an http:// or https:// URL for authMethod http, got ${JSON.stringify(address ?? null)}`,
+    );
+    return {};
+  }
+  try {
+    return { auth: httpAuthHook(address, { timeoutMs: readTimeoutMs, exclude }) };
+  } catch (error) {
+    problems.push(`authHTTPAddress: ${(error as Error).message}`);
+    return {};
+  }
 }
 
 export function parseRelayConfig(text: string): { options: RelayOptions; ignored: string[] } {
@@ -56,6 +152,9 @@ export function parseRelayConfig(text: string): { options: RelayOptions; ignored
     problems.push(
       'hlsAddress: the relay serves HLS on the host of rtspAddress; use the same host, or only ":port"',
     );
+  const readTimeoutMs = timeout(raw.readTimeout ?? '10s', 'readTimeout', problems);
+  const writeTimeoutMs = timeout(raw.writeTimeout ?? '10s', 'writeTimeout', problems);
+  const auth = authOptions(raw, readTimeoutMs, problems);
   const paths: (Partial<PathConf> & { name: string })[] = [];
   let allowUnconfigured = false;
   const rawPaths = raw.paths ?? {};
@@ -102,6 +201,9 @@ export function parseRelayConfig(text: string): { options: RelayOptions; ignored
       hlsPort: hlsOn === false ? null : hls.port,
       paths,
       allowUnconfigured,
+      readTimeoutMs,
+      writeTimeoutMs,
+      ...auth,
     },
     ignored,
   };

@@ -3,21 +3,33 @@
  * reads the path over RTSP and writes an HLS playlist and MPEG-TS segments without
  * re-encoding (`-c copy`); the files are served from its directory. A muxer nobody has
  * asked anything of for `closeAfterMs` is stopped and its files removed.
+ *
+ * With access control, every request (playlist and segments) is checked for `read` with
+ * protocol `hls`, as MediaMTX checks each one: refused without credentials, 401 with a
+ * Basic challenge (browsers prompt); refused with them, 401 after the pause. As gohlslib
+ * does, the playlist's URIs carry the request's query, so a player given
+ * `.../index.m3u8?token=X` sends the token with every segment too.
  */
 import { EventEmitter, once } from 'node:events';
 import { createReadStream, existsSync, mkdtempSync, rmSync, statSync, watch } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { httpCredentials, type AccessControl } from './access.js';
 import { CommandSupervisor } from './command.js';
+import { parseTarget } from './http-target.js';
 
 export interface HlsOptions {
+  /** The RTSP URL the muxer reads (carrying the relay's own token when access is checked). */
   rtspUrl: (path: string) => string;
   /** Whether a path exists (configured or published); others get 404 at once. */
   hasPath: (path: string) => boolean;
   closeAfterMs?: number;
   startTimeoutMs?: number;
   segmentSeconds?: number;
+  /** Absent: everyone may read. */
+  access?: AccessControl;
 }
 
 const FILE = /^(index\.m3u8|seg\d{1,8}\.ts)$/;
@@ -46,8 +58,12 @@ class Muxer {
   }
 }
 
+type Defaulted = 'closeAfterMs' | 'startTimeoutMs' | 'segmentSeconds';
+
+const AUTH_ERROR = JSON.stringify({ status: 'error', error: 'authentication error' });
+
 export class HlsServer extends EventEmitter<{ started: [path: string]; stopped: [path: string] }> {
-  readonly #options: Required<HlsOptions>;
+  readonly #options: Omit<HlsOptions, Defaulted> & Required<Pick<HlsOptions, Defaulted>>;
   readonly #muxers = new Map<string, Muxer>();
 
   constructor(options: HlsOptions) {
@@ -59,13 +75,9 @@ export class HlsServer extends EventEmitter<{ started: [path: string]; stopped: 
     return this.#muxers.size;
   }
 
+  /** The request handler; the listener's guard answers 500 to anything it throws. */
   handler() {
-    return (req: IncomingMessage, res: ServerResponse): void => {
-      this.#serve(req, res).catch(() => {
-        if (!res.headersSent) res.writeHead(500).end();
-        else res.destroy();
-      });
-    };
+    return (req: IncomingMessage, res: ServerResponse): Promise<void> => this.#serve(req, res);
   }
 
   async close(): Promise<void> {
@@ -73,10 +85,11 @@ export class HlsServer extends EventEmitter<{ started: [path: string]; stopped: 
   }
 
   async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const slash = pathname.lastIndexOf('/');
-    const path = pathname.slice(1, slash);
-    const file = pathname.slice(slash + 1);
+    const target = parseTarget(req.url ?? '');
+    if (!target) return void res.writeHead(400).end();
+    const slash = target.path.lastIndexOf('/');
+    const path = target.path.slice(1, Math.max(slash, 1));
+    const file = target.path.slice(slash + 1);
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return void res.writeHead(405, { allow: 'GET, HEAD' }).end();
     if (
@@ -86,28 +99,70 @@ export class HlsServer extends EventEmitter<{ started: [path: string]; stopped: 
       !this.#options.hasPath(path)
     )
       return void res.writeHead(404).end();
+    if (!(await this.#allowed(req, res, path, target.query))) return;
     let muxer = this.#muxers.get(path);
     if (!muxer) {
       if (file !== 'index.m3u8') return void res.writeHead(404).end();
       muxer = this.#start(path);
     }
     this.#inUse(path, muxer, res);
-    const target = join(muxer.dir, file);
-    if (file === 'index.m3u8' && !existsSync(target) && !(await this.#appears(muxer, file))) {
+    const onDisk = join(muxer.dir, file);
+    if (file === 'index.m3u8' && !existsSync(onDisk) && !(await this.#appears(muxer, file))) {
       return void res.writeHead(404).end();
     }
-    if (!existsSync(target)) return void res.writeHead(404).end();
-    const type = file.endsWith('.m3u8') ? 'application/vnd.apple.mpegurl' : 'video/mp2t';
-    res.writeHead(200, {
-      'content-type': type,
-      'content-length': statSync(target).size,
-      'cache-control': 'no-cache',
-      'access-control-allow-origin': '*',
-    });
+    const headers = { 'cache-control': 'no-cache', 'access-control-allow-origin': '*' };
+    // ffmpeg deletes old segments and replaces the playlist as it goes: gone is 404.
+    if (file === 'index.m3u8') {
+      const text = await readFile(onDisk, 'utf8').catch(() => null);
+      if (text === null) return void res.writeHead(404).end();
+      const playlist = withQuery(text, target.query);
+      res.writeHead(200, {
+        ...headers,
+        'content-type': 'application/vnd.apple.mpegurl',
+        'content-length': Buffer.byteLength(playlist),
+      });
+      return void res.end(req.method === 'HEAD' ? undefined : playlist);
+    }
+    let size: number;
+    try {
+      size = statSync(onDisk).size;
+    } catch {
+      return void res.writeHead(404).end();
+    }
+    res.writeHead(200, { ...headers, 'content-type': 'video/mp2t', 'content-length': size });
     if (req.method === 'HEAD') return void res.end();
-    createReadStream(target)
+    createReadStream(onDisk)
       .on('error', () => res.destroy())
       .pipe(res);
+  }
+
+  /** Checks `read` for this request; when refused, answers it as MediaMTX's HLS server does. */
+  async #allowed(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    query: string,
+  ): Promise<boolean> {
+    const access = this.#options.access;
+    if (!access?.enabled) return true;
+    const outcome = await access.check({
+      action: 'read',
+      path,
+      query,
+      protocol: 'hls',
+      id: null,
+      remote: req.socket.remoteAddress,
+      credentials: httpCredentials(req.headersDistinct.authorization),
+    });
+    if (outcome === 'allowed') return true;
+    if (res.destroyed) return false;
+    res.writeHead(401, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(AUTH_ERROR),
+      ...(outcome === 'ask' && { 'www-authenticate': 'Basic realm="mediamtx"' }),
+    });
+    res.end(AUTH_ERROR);
+    return false;
   }
 
   #start(path: string): Muxer {
@@ -164,4 +219,18 @@ export class HlsServer extends EventEmitter<{ started: [path: string]; stopped: 
     rmSync(muxer.dir, { recursive: true, force: true });
     this.emit('stopped', path);
   }
+}
+
+/**
+ * The playlist with `query` appended to each URI, as gohlslib does for MediaMTX, so that
+ * the player sends what it was given (such as `?token=`) with every segment.
+ */
+export function withQuery(playlist: string, query: string): string {
+  if (query === '') return playlist;
+  return playlist
+    .replace(/^[^#\r\n][^\r\n]*(?=\r?$)/gm, (uri) => `${uri}?${query}`)
+    .replace(
+      /^(#[^\r\n]*?URI=")([^"]*)"/gm,
+      (_all, head: string, uri: string) => `${head}${uri}?${query}"`,
+    );
 }

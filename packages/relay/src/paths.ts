@@ -177,6 +177,11 @@ export class PathManager extends EventEmitter<PathEvents> implements PathDirecto
 
   // PathDirectory
 
+  /** A configured path, or any path when unconfigured ones are accepted (`all_others`). */
+  hasPath(name: string): boolean {
+    return this.#paths.has(name) || this.#options.allowUnconfigured === true;
+  }
+
   async read(name: string): Promise<Stream | Refusal> {
     const path = this.#paths.get(name);
     if (!path) return { status: 404, reason: `path ${name} is not configured` };

@@ -2,12 +2,21 @@
  * The embedded media server in one object: RTSP relay, configured paths and the control
  * API, started and stopped in-process (the camera service's embedded mode).
  */
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AccessControl } from './access.js';
 import { apiHandler } from './api.js';
+import type { AuthHook } from './auth.js';
 import { HlsServer } from './hls.js';
+import { createListener } from './http-listener.js';
 import { PATH_DEFAULTS, PathManager, type PathConf } from './paths.js';
-import { RtspServer } from './rtsp/server.js';
+import { RTSP_DEFAULTS, RtspServer, type DropEvent } from './rtsp/server.js';
+
+export type RelayLog = (
+  level: 'info' | 'warn',
+  fields: Record<string, unknown>,
+  message: string,
+) => void;
 
 export interface RelayOptions {
   /** Address for RTSP and HLS (default 127.0.0.1). */
@@ -27,6 +36,23 @@ export interface RelayOptions {
   maxReaderBufferBytes?: number;
   restartDelayMs?: number;
   killGraceMs?: number;
+  /**
+   * Asked before every RTSP publish and read, every HLS request and every API request,
+   * with the request MediaMTX's `authMethod: http` sends (see auth.ts). Absent: everyone
+   * may do everything, as MediaMTX's default configuration allows.
+   */
+  auth?: AuthHook;
+  /** Pause before refusing a request that carried credentials (default 2000 ms, as MediaMTX). */
+  authFailPauseMs?: number;
+  /** RTSP connections held at once (default 256); a new one past it is closed at once. */
+  maxConnections?: number;
+  /** MediaMTX's readTimeout (default 10 s): a connection that is not a playing reader must send something within it. */
+  readTimeoutMs?: number;
+  /** MediaMTX's writeTimeout (default 10 s): a connection whose output makes no progress for it is closed. */
+  writeTimeoutMs?: number;
+  /** A connection the relay closed for a bound, with the reason (for metrics). */
+  onDrop?: (event: DropEvent) => void;
+  log?: RelayLog;
 }
 
 export const RELAY_VERSION = 'camera-relay 0.1.0';
@@ -42,6 +68,20 @@ export class Relay {
 
   constructor(options: RelayOptions) {
     this.#options = options;
+    const log = options.log;
+    const readTimeoutMs = options.readTimeoutMs ?? RTSP_DEFAULTS.readTimeoutMs;
+    const access = new AccessControl({
+      ...(options.auth && { hook: options.auth }),
+      ...(options.authFailPauseMs !== undefined && { failPauseMs: options.authFailPauseMs }),
+      ...(log && { log }),
+    });
+    const onDrop = (event: DropEvent) => {
+      try {
+        options.onDrop?.(event);
+      } catch {
+        // A failing observer must not take a listener down.
+      }
+    };
     this.paths = new PathManager({
       rtspPort: () => this.#ports.rtsp,
       allowUnconfigured: options.allowUnconfigured ?? false,
@@ -55,23 +95,43 @@ export class Relay {
       ...(options.maxReaderBufferBytes !== undefined && {
         maxReaderBufferBytes: options.maxReaderBufferBytes,
       }),
+      ...(options.maxConnections !== undefined && { maxConnections: options.maxConnections }),
+      readTimeoutMs,
+      writeTimeoutMs: options.writeTimeoutMs ?? RTSP_DEFAULTS.writeTimeoutMs,
+      access,
+      onDrop,
+      ...(log && { log }),
     });
     const hlsWanted = options.hlsPort !== null && options.hlsPort !== undefined;
     this.hls = hlsWanted
       ? new HlsServer({
-          rtspUrl: (path) => `rtsp://127.0.0.1:${this.#ports.rtsp}/${path}`,
+          // The muxer reads as the relay itself: its token is allowed without asking the hook.
+          rtspUrl: (path) =>
+            `rtsp://127.0.0.1:${this.#ports.rtsp}/${path}` +
+            (access.enabled ? `?token=${access.internalToken}` : ''),
           hasPath: (path) => this.paths.state(path) !== undefined,
+          access,
           ...(options.hlsCloseAfterMs !== undefined && { closeAfterMs: options.hlsCloseAfterMs }),
         })
       : null;
-    this.#hlsServer = this.hls ? http.createServer(this.hls.handler()) : null;
-    this.#api = http.createServer(
+    this.#hlsServer = this.hls
+      ? createListener(this.hls.handler(), {
+          name: 'hls',
+          readTimeoutMs,
+          onTimeout: (remote) =>
+            onDrop({ listener: 'hls', reason: 'read_timeout', ...(remote && { remote }) }),
+          ...(log && { log }),
+        })
+      : null;
+    this.#api = createListener(
       apiHandler({
         paths: this.paths,
         version: RELAY_VERSION,
         startedAt: new Date(),
         ports: () => this.#ports,
+        access,
       }),
+      { name: 'api', readTimeoutMs, ...(log && { log }) },
     );
   }
 

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { RelayConfigError, parseRelayConfig } from '../src/index.js';
+import { RelayConfigError, parseRelayConfig, type AuthRequest } from '../src/index.js';
+import { startHookServer } from './helpers/hook.js';
 
 const BIN = fileURLToPath(new URL('../src/bin.js', import.meta.url));
 
@@ -76,6 +77,85 @@ describe('relay configuration', () => {
   });
 });
 
+describe('relay configuration: authentication and timeouts', () => {
+  const request: AuthRequest = {
+    ip: '127.0.0.1',
+    user: '',
+    password: '',
+    token: '',
+    action: 'read',
+    path: 'cam0',
+    protocol: 'rtsp',
+    id: null,
+    query: '',
+  };
+
+  it('defaults to MediaMTX: internal (everyone allowed), readTimeout and writeTimeout 10s', () => {
+    const { options, ignored } = parseRelayConfig('authInternalUsers: []\n');
+    assert.equal(options.auth, undefined);
+    assert.equal(options.readTimeoutMs, 10_000);
+    assert.equal(options.writeTimeoutMs, 10_000);
+    assert.deepEqual(ignored, ['authInternalUsers']);
+  });
+
+  it('maps authMethod http, its address and exclusions, and the timeouts, to the options', async () => {
+    const hook = await startHookServer(() => 200);
+    try {
+      const { options, ignored } = parseRelayConfig(
+        [
+          'readTimeout: 1500ms',
+          'writeTimeout: 2s',
+          'authMethod: http',
+          `authHTTPAddress: ${hook.url}`,
+          'authHTTPExclude:',
+          '  - action: api',
+          '  - action: read',
+          '    path: public',
+        ].join('\n'),
+      );
+      assert.deepEqual(ignored, []);
+      assert.equal(options.readTimeoutMs, 1500);
+      assert.equal(options.writeTimeoutMs, 2000);
+      assert.ok(options.auth);
+      assert.equal(await options.auth({ ...request, action: 'api', path: '' }), true);
+      assert.equal(await options.auth({ ...request, path: 'public' }), true);
+      assert.equal(hook.requests.length, 0, 'excluded actions are not asked');
+      assert.equal(await options.auth(request), true);
+      assert.deepEqual(hook.requests, [request]);
+    } finally {
+      await hook.close();
+    }
+  });
+
+  it('names every bad authentication or timeout value', () => {
+    const problems = (text: string) => {
+      try {
+        parseRelayConfig(text);
+        return [];
+      } catch (error) {
+        assert.ok(error instanceof RelayConfigError);
+        return error.problems;
+      }
+    };
+    assert.deepEqual(problems('readTimeout: soon\nwriteTimeout: 0s\n'), [
+      'readTimeout: expected a duration above zero such as 10s, got "soon"',
+      'writeTimeout: expected a duration above zero such as 10s, got "0s"',
+    ]);
+    assert.match(
+      problems('authMethod: jwt\n')[0] ?? '',
+      /^authMethod: the relay implements internal .* and http, got "jwt"/,
+    );
+    assert.match(
+      problems('authMethod: http\n')[0] ?? '',
+      /^authHTTPAddress: expected an http:\/\/ or https:\/\/ URL/,
+    );
+    assert.match(
+      problems('authHTTPExclude:\n  - action: delete\n')[0] ?? '',
+      /^authHTTPExclude\[0\]\.action: expected one of publish, read, playback, api, metrics, pprof/,
+    );
+  });
+});
+
 describe('camera-relay command', () => {
   it(
     'starts from a config file, serves its paths over the API, and stops on SIGTERM with status 0',
@@ -108,9 +188,53 @@ describe('camera-relay command', () => {
     },
   );
 
+  it(
+    'asks the authHTTPAddress server with authMethod http, refusing what it refuses',
+    { timeout: 20_000 },
+    async () => {
+      const hook = await startHookServer((r) =>
+        r.user === 'admin' && r.password === 'pw' ? 200 : 401,
+      );
+      const file = join(mkdtempSync(join(tmpdir(), 'relay-cli-')), 'auth.yml');
+      writeFileSync(
+        file,
+        `rtspAddress: 127.0.0.1:0\napiAddress: 127.0.0.1:0\nhls: no\nauthMethod: http\nauthHTTPAddress: ${hook.url}\n`,
+      );
+      const child = spawn(process.execPath, [BIN, '--config', file], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      try {
+        const lines = createInterface({ input: child.stdout });
+        const apiPort = await new Promise<number>((resolve) =>
+          lines.on('line', (line) => {
+            const record = JSON.parse(line) as { msg: string; api_port: number };
+            if (record.msg === 'listening') resolve(record.api_port);
+          }),
+        );
+        const anonymous = await fetch(`http://127.0.0.1:${apiPort}/v3/info`);
+        assert.equal(anonymous.status, 401);
+        const admin = await fetch(`http://127.0.0.1:${apiPort}/v3/info`, {
+          headers: { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}` },
+        });
+        assert.equal(admin.status, 200);
+        assert.deepEqual(
+          hook.requests.map((r) => [r.action, r.user]),
+          [
+            ['api', ''],
+            ['api', 'admin'],
+          ],
+        );
+      } finally {
+        child.kill('SIGTERM');
+        await once(child, 'close');
+        await hook.close();
+      }
+    },
+  );
+
   it('exits 78 with the bad keys named', { timeout: 20_000 }, async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'relay-cli-')), 'bad.yml');
-    writeFileSync(file, 'apiAddress: nowhere\n');
+    writeFileSync(file, 'apiAddress: nowhere\nauthMethod: http\nwriteTimeout: later\n');
     const child = spawn(process.execPath, [BIN, '--config', file], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -119,6 +243,8 @@ describe('camera-relay command', () => {
     const [code] = (await once(child, 'close')) as [number];
     assert.equal(code, 78);
     assert.match(stderr, /apiAddress: expected "host:port"/);
+    assert.match(stderr, /authHTTPAddress: expected an http:\/\/ or https:\/\/ URL/);
+    assert.match(stderr, /writeTimeout: expected a duration above zero such as 10s/);
   });
 
   it(

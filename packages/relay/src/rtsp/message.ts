@@ -67,16 +67,22 @@ export class RtspDecoder {
     return this.#buffer.length;
   }
 
-  /** Adds bytes and returns every item they complete; throws RtspParseError when malformed. */
-  push(chunk: Buffer): RtspItem[] {
+  /**
+   * Adds bytes and returns every item they complete; throws RtspParseError when malformed.
+   * With `maxMessages`, stops after that many requests and responses (interleaved frames
+   * do not count): the rest stays buffered, and `push(Buffer.alloc(0))` continues.
+   */
+  push(chunk: Buffer, maxMessages = Infinity): RtspItem[] {
     if (this.#failed) throw new RtspParseError(400, 'the stream is already broken');
     const items: RtspItem[] = [];
     try {
       this.#append(chunk, items);
-      for (;;) {
+      let messages = 0;
+      while (messages < maxMessages) {
         const item = this.#next();
         if (!item) break;
         items.push(item);
+        if (item.kind !== 'interleaved') messages += 1;
       }
     } catch (error) {
       this.#failed = true;
@@ -96,9 +102,10 @@ export class RtspDecoder {
       this.#buffer = chunk;
       return;
     }
+    if (chunk.length === 0) return;
     if (left[0] === DOLLAR && left.length >= 4) {
       const need = 4 + left.readUInt16BE(2) - left.length;
-      if (chunk.length >= need) {
+      if (need > 0 && chunk.length >= need) {
         this.#buffer = Buffer.concat([left, chunk.subarray(0, need)]);
         const frame = this.#next();
         if (frame) items.push(frame);

@@ -35,10 +35,15 @@ export class RawReader extends EventEmitter<{ packet: [Buffer, number]; closed: 
     return new RawReader(socket);
   }
 
-  request(method: string, uri: string, headers: [string, string][] = []): Promise<RtspResponse> {
+  request(
+    method: string,
+    uri: string,
+    headers: [string, string][] = [],
+    body?: Buffer,
+  ): Promise<RtspResponse> {
     this.#cseq += 1;
     const response = new Promise<RtspResponse>((resolve) => this.#waiting.push(resolve));
-    this.socket.write(encodeRequest(method, uri, [['CSeq', String(this.#cseq)], ...headers]));
+    this.socket.write(encodeRequest(method, uri, [['CSeq', String(this.#cseq)], ...headers], body));
     return response;
   }
 
