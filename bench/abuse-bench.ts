@@ -160,7 +160,7 @@ async function measure(context: SectionContext, report: AbuseReport): Promise<vo
     // A reader keeps the stream running, so both modes measure the same warm path.
     const token = credentials.adminJwt;
     const url = `rtsp://127.0.0.1:${target.rtspPort}/test0`;
-    const withToken = `rtsp://any:${token}@127.0.0.1:${target.rtspPort}/test0`;
+    const withToken = `rtsp://127.0.0.1:${target.rtspPort}/test0?token=${token}`;
     reader = spawn(
       'ffmpeg',
       ['-v', 'error', '-rtsp_transport', 'tcp', '-i', withToken, '-f', 'null', '-'],

@@ -245,6 +245,7 @@ export class App {
       // Every stream action the media server is asked for is decided here.
       authorize: (request) => this.streamAccess.check(request),
       anonymousViewing: () => this.#config.current.auth.anonymous_viewing,
+      onDrop: (listener, reason) => this.metrics.dropped(listener, reason),
     });
     this.streamAccess = new StreamAccess({
       authenticator: this.authenticator,

@@ -43,6 +43,9 @@ export class RtspServer {
   readonly #server: net.Server;
   readonly #sockets = new Set<net.Socket>();
   readonly #options: RtspServerOptions;
+  /** Connections closed at the cap since the last log line about it, and when that was. */
+  #limitDrops = 0;
+  #limitLoggedAt = 0;
 
   constructor(options: RtspServerOptions) {
     this.#options = options;
@@ -86,11 +89,24 @@ export class RtspServer {
 
   #dropped(reason: string, remote: string | undefined, path?: string): void {
     if (reason === 'connection_limit') {
-      this.#options.log?.(
-        'warn',
-        { reason, remote, max: this.#options.maxConnections ?? RTSP_DEFAULTS.maxConnections },
-        'closing a new RTSP connection: the connection limit is reached',
-      );
+      // A flood of connections must not become a flood of log lines: one a second at
+      // most, with how many were closed since the last one.
+      this.#limitDrops += 1;
+      const now = Date.now();
+      if (now - this.#limitLoggedAt >= 1000) {
+        this.#options.log?.(
+          'warn',
+          {
+            reason,
+            remote,
+            max: this.#options.maxConnections ?? RTSP_DEFAULTS.maxConnections,
+            closed: this.#limitDrops,
+          },
+          'closing new RTSP connections: the connection limit is reached',
+        );
+        this.#limitLoggedAt = now;
+        this.#limitDrops = 0;
+      }
     }
     try {
       this.#options.onDrop?.({

@@ -317,9 +317,7 @@ describe('Relay drop reporting', () => {
         { listener: 'rtsp', reason: 'connection_limit', remote: '127.0.0.1' },
         { listener: 'hls', reason: 'read_timeout', remote: '127.0.0.1' },
       ]);
-      assert.ok(
-        messages.includes('closing a new RTSP connection: the connection limit is reached'),
-      );
+      assert.ok(messages.includes('closing new RTSP connections: the connection limit is reached'));
     } finally {
       await relay.stop();
     }

@@ -22,8 +22,10 @@ export const cameraObject = z.object({
     credential: z.enum(['viewer']).nullable(),
     /**
      * The stream URLs with a credential in them, `{token}` standing for a JWT or API key:
-     * RTSP as the password (`rtsp://any:{token}@host:8554/cam`), HLS and WebRTC as
-     * `?token={token}`. Null when anyone may watch or there is no stream.
+     * `rtsp://host:8554/cam?token={token}`, `.../index.m3u8?token={token}`. RTSP also takes
+     * it as the password (`rtsp://any:{token}@host:8554/cam`) when it is short enough for
+     * the player (ffmpeg keeps 127 bytes: API keys fit, JWTs do not). Null when anyone may
+     * watch or there is no stream.
      */
     token_urls: z
       .object({ rtsp: z.string(), webrtc: z.string().nullable(), hls: z.string() })

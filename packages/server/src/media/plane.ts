@@ -103,6 +103,8 @@ export interface MediaPlaneOptions {
   authorize?: (request: HookRequest) => Promise<HookDecision>;
   /** auth.anonymous_viewing (live): whether stream URLs need a credential. */
   anonymousViewing?: () => boolean;
+  /** The embedded relay closed or refused a connection to protect itself (metrics). */
+  onDrop?: (listener: 'rtsp' | 'hls', reason: string) => void;
 }
 
 export interface StreamUrls {
@@ -113,8 +115,9 @@ export interface StreamUrls {
   /** What reading them takes: a credential of this role, or null when anyone may watch. */
   credential: 'viewer' | null;
   /**
-   * The same URLs carrying a credential, `{token}` standing for a JWT or API key:
-   * RTSP as its password, HLS and WebRTC as `?token=`. Null when none is needed.
+   * The same URLs carrying a credential, `{token}` standing for a JWT or API key, as
+   * `?token=` (MediaMTX reads it on all three; ffmpeg cuts an RTSP password of more than
+   * 127 bytes, and a JWT is longer). Null when none is needed.
    */
   token_urls: { rtsp: string; webrtc: string | null; hls: string } | null;
 }
@@ -150,6 +153,7 @@ export class MediaPlane {
   #hook: AuthHookServer | null = null;
   readonly #authorize: MediaPlaneOptions['authorize'];
   readonly #anonymousViewing: () => boolean;
+  readonly #onDrop: MediaPlaneOptions['onDrop'];
   #recovering: Promise<void> | null = null;
   #recoverAgain: RecoveryReason | null = null;
   #stopped = false;
@@ -161,6 +165,7 @@ export class MediaPlane {
     this.#health = options.health;
     this.#authorize = options.authorize;
     this.#anonymousViewing = options.anonymousViewing ?? (() => false);
+    this.#onDrop = options.onDrop;
     this.mode = options.mode ?? resolveMode(options.config);
     this.#metrics = createMetrics(options.registry);
     const m = options.config.mediamtx;
@@ -221,12 +226,24 @@ export class MediaPlane {
     const clientLog = this.#log.child({ component: 'mediamtx-client' });
     const timeoutMs = m.api_timeout_seconds * 1000;
     if (this.mode.mode === 'embedded') {
+      const relayLog = this.#log.child({ component: 'relay' });
+      const authorize = this.#authorize;
       const relay = new Relay({
         host: m.listen_host,
         apiHost: '127.0.0.1',
         rtspPort: m.rtsp_port,
         apiPort: m.api_port,
         hlsPort: m.hls_port,
+        maxConnections: m.rtsp_max_connections,
+        readTimeoutMs: m.read_timeout_seconds * 1000,
+        writeTimeoutMs: m.write_timeout_seconds * 1000,
+        // The same checker MediaMTX reaches through the hook, called in-process.
+        ...(authorize && {
+          auth: async (request) => (await authorize(request)).allow,
+        }),
+        // The relay logs each drop with its reason itself; here it is counted.
+        onDrop: (event) => this.#onDrop?.(event.listener, event.reason),
+        log: (level, fields, message) => relayLog[level](fields, message),
       });
       const ports = await relay.start();
       this.#relay = relay;
@@ -403,7 +420,7 @@ export class MediaPlane {
       token_urls: anonymous
         ? null
         : {
-            rtsp: `rtsp://any:{token}@${host}:${ports.rtsp}/${path}`,
+            rtsp: `${rtsp}?token={token}`,
             webrtc: webrtc === null ? null : `${webrtc}?token={token}`,
             hls: `${hls}?token={token}`,
           },

@@ -25,6 +25,7 @@ import type { Logger } from '../logging/index.js';
 import { encodeNotification, type Principal, type RpcSession } from '../rpc/index.js';
 import { ClientResolver, type ClientInfo } from './client.js';
 import { rejectSocket } from './listen.js';
+import { LogThrottle } from './log-throttle.js';
 import { targetPath } from './request-target.js';
 
 /** How long a peer has to answer our close frame after a protocol violation. */
@@ -116,6 +117,8 @@ export class WsServer extends EventEmitter<WsServerEvents> {
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #clients: ClientResolver;
+  /** Refusals are logged once a second at most, whatever rate they come at. */
+  readonly #refusals = new LogThrottle();
   /** Open connections per remote address, for the per-address cap. */
   readonly #perIp = new Map<string, number>();
   #limits: WsLimits;
@@ -204,7 +207,11 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       const oldest = anonymous[0];
       if (!oldest) {
         this.emit('drop', 'connection_limit');
-        this.#log.warn({ limit: maxConnections, remote }, 'connection refused: limit reached');
+        this.#logRefusal(
+          'connection_limit',
+          { limit: maxConnections, remote },
+          'connection refused: limit reached',
+        );
         rejectSocket(
           socket,
           503,
@@ -221,7 +228,11 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     const perIp = this.#limits.maxConnectionsPerIp;
     if ((this.#perIp.get(remote) ?? 0) >= perIp) {
       this.emit('drop', 'ip_connection_limit');
-      this.#log.warn({ limit: perIp, remote }, 'connection refused: per-address limit reached');
+      this.#logRefusal(
+        'ip_connection_limit',
+        { limit: perIp, remote },
+        'connection refused: per-address limit reached',
+      );
       rejectSocket(
         socket,
         429,
@@ -234,6 +245,11 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       return;
     }
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, client));
+  }
+
+  #logRefusal(reason: DropReason, fields: Record<string, unknown>, message: string): void {
+    const { log, suppressed } = this.#refusals.take(reason);
+    if (log) this.#log.warn({ reason, ...fields, ...(suppressed > 0 && { suppressed }) }, message);
   }
 
   /** Sessions not being closed by the server: what counts against the caps. */
@@ -263,7 +279,12 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     if (session.closing) return;
     session.closing = true;
     clearTimeout(session.authTimer);
-    session.log.warn({ reason, ...detail }, 'client closed');
+    const { log, suppressed } = this.#refusals.take(reason);
+    if (log)
+      session.log.warn(
+        { reason, ...detail, ...(suppressed > 0 && { suppressed }) },
+        'client closed',
+      );
     this.emit('drop', reason);
     session.socket.close(1008, text.slice(0, 120));
     setTimeout(() => session.socket.terminate(), CLOSE_GRACE_MS).unref();

@@ -163,7 +163,7 @@ describe('camera hot-plug and the camera API', () => {
           hls: `http://127.0.0.1:${hls}/test0/index.m3u8`,
           credential: 'viewer',
           token_urls: {
-            rtsp: `rtsp://any:{token}@127.0.0.1:${rtsp}/test0`,
+            rtsp: `rtsp://127.0.0.1:${rtsp}/test0?token={token}`,
             webrtc: null,
             hls: `http://127.0.0.1:${hls}/test0/index.m3u8?token={token}`,
           },
@@ -194,7 +194,7 @@ describe('camera hot-plug and the camera API', () => {
       hls: `http://localhost:${hls}/test0/index.m3u8`,
       credential: 'viewer',
       token_urls: {
-        rtsp: `rtsp://any:{token}@localhost:${rtsp}/test0`,
+        rtsp: `rtsp://localhost:${rtsp}/test0?token={token}`,
         webrtc: null,
         hls: `http://localhost:${hls}/test0/index.m3u8?token={token}`,
       },
@@ -322,7 +322,7 @@ describe('camera hot-plug and the camera API', () => {
   it('the declared test pattern streams for real, and its metrics move when a reader attaches', async () => {
     const camera = (await viewer.getCameraStatus('test0')) as Camera;
     assert.deepEqual(camera.metrics, { bytes_sent: 0, readers: 0, uptime: 0 });
-    // Watching takes a viewer credential, passed as the RTSP password.
+    // Watching takes a viewer credential, here in the query.
     const url = camera.streams.token_urls!.rtsp.replace('{token}', await t.token('viewer'));
     const { stdout } = await run(
       'ffprobe',

@@ -296,7 +296,7 @@ describe('media plane in embedded mode', () => {
       hls: `http://box.local:${hls}/camera0/index.m3u8`,
       credential: 'viewer',
       token_urls: {
-        rtsp: `rtsp://any:{token}@box.local:${rtsp}/camera0`,
+        rtsp: `rtsp://box.local:${rtsp}/camera0?token={token}`,
         webrtc: null,
         hls: `http://box.local:${hls}/camera0/index.m3u8?token={token}`,
       },

@@ -6,6 +6,8 @@
  * process stays up and serving.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { CameraServiceClient } from '@camera-service/sdk';
 import { JwtService } from '../../src/auth/index.js';
@@ -33,7 +35,13 @@ let apiPort: number;
 let healthPort: number;
 
 before(async () => {
-  service = await startService([], serviceEnv(tempDir()));
+  service = await startService(
+    [],
+    serviceEnv(tempDir(), {
+      CAMERA_SERVICE_MEDIAMTX_READ_TIMEOUT_SECONDS: '1',
+      CAMERA_SERVICE_MEDIAMTX_WRITE_TIMEOUT_SECONDS: '1',
+    }),
+  );
   apiPort = Number(new URL(service.wsUrl).port);
   healthPort = Number(new URL(service.healthUrl).port);
 });
@@ -55,6 +63,12 @@ async function assertServing(): Promise<void> {
   await client.connect();
   assert.equal(await client.ping(), 'pong');
   await client.close();
+}
+
+/** The service's resident memory, in MB, from /proc. */
+function rssMb(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(match?.[1] ?? 0) / 1024;
 }
 
 /** Random bytes and the characters URL parsers trip on, as a request target. */
@@ -181,6 +195,42 @@ describe('hostile requests against the real service', () => {
     await Promise.all(Array.from({ length: 16 }, worker));
     assert.deepEqual(failures.slice(0, 10), [], `statuses: ${JSON.stringify([...statuses])}`);
     assert.ok((statuses.get('400') ?? 0) > 100, 'many were malformed and refused as such');
+    await assertServing();
+  });
+
+  it('bounds the memory of a client pipelining 60 MB of RTSP requests it never reads', async () => {
+    const health = (await (await fetch(`${service.healthUrl}/health/mediamtx`)).json()) as {
+      details: { ports: { rtsp: number } };
+    };
+    const port = health.details.ports.rtsp;
+    const pid = service.child.pid!;
+    const before = rssMb(pid);
+    const request = Buffer.from(`OPTIONS rtsp://127.0.0.1:${port}/x RTSP/1.0\r\nCSeq: 1\r\n\r\n`);
+    const chunk = Buffer.concat(Array.from({ length: 1500 }, () => request));
+    const socket = net.connect(port, '127.0.0.1');
+    socket.pause(); // it never reads a reply
+    socket.on('error', () => undefined);
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    let peak = before;
+    let offered = 0;
+    const deadline = Date.now() + 15_000;
+    while (offered < 60 * 1024 * 1024 && !socket.destroyed && Date.now() < deadline) {
+      if (!socket.write(chunk)) {
+        // The service stopped reading: the rest piles up here, in the client, not there.
+        await Promise.race([
+          new Promise((resolve) => socket.once('drain', resolve)),
+          closed,
+          new Promise((resolve) => setTimeout(resolve, 200)),
+        ]);
+        peak = Math.max(peak, rssMb(pid));
+      }
+      offered += chunk.length;
+    }
+    await closed; // closed by the service at its write timeout
+    peak = Math.max(peak, rssMb(pid));
+    assert.ok(peak - before < 100, `RSS grew from ${before.toFixed(0)} to ${peak.toFixed(0)} MB`);
+    const dropped = await service.logs.waitFor((r) => r.reason === 'write_timeout', 5000);
+    assert.equal(dropped.component, 'relay');
     await assertServing();
   });
 });
