@@ -1,4 +1,6 @@
 export { checkFilename, fileTimestamp, isMediaName, recordingName, snapshotName } from './names.js';
+export { Limiter, probeLimiter } from './limiter.js';
+export type { LimiterOptions, Limits } from './limiter.js';
 export { thresholdStatus, volumeUsage } from './storage.js';
 export type { ThresholdStatus, VolumeUsage } from './storage.js';
 export { probeDuration, probeMedia } from './probe.js';
