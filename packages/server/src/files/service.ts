@@ -11,6 +11,7 @@ import { ServiceError } from '../errors/index.js';
 import type { Logger } from '../logging/index.js';
 import { FileCatalog, type CatalogEntry, type SortOrder } from './catalog.js';
 import type { FileKind } from './http.js';
+import { probeLimiter, type Limiter } from './limiter.js';
 import { checkFilename } from './names.js';
 import { probeMedia, type MediaFacts } from './probe.js';
 import { RetentionService } from './retention.js';
@@ -52,7 +53,11 @@ export interface FilesOptions {
   registry?: Registry;
   /** How often the catalogs list their directories again (default 60 s). */
   rescanMs?: number;
+  /** The limiter every ffprobe goes through, shared with the recorder (default: its own). */
+  probes?: Limiter;
 }
+
+const NO_FACTS: MediaFacts = { duration: null, codec: null, width: null, height: null };
 
 /** A file's stream path: what stands before its date (`camera0_2025-...`). */
 function streamOf(name: string): string | null {
@@ -68,10 +73,12 @@ export class FilesService {
   /** ffprobe facts per file, valid while its size and mtime are unchanged. */
   readonly #facts = new Map<string, { size: number; mtimeMs: number; facts: MediaFacts }>();
   readonly #probing = new Map<string, Promise<MediaFacts>>();
+  readonly #probes: Limiter;
   #lastStatus: ThresholdStatus | null = null;
 
   constructor(options: FilesOptions) {
     this.#options = options;
+    this.#probes = options.probes ?? probeLimiter(options.config);
     const storage = options.config().storage;
     const catalog = (kind: FileKind, dir: string) =>
       new FileCatalog({
@@ -142,7 +149,10 @@ export class FilesService {
     };
   }
 
-  /** Facts about one file, from ffprobe (cached): -1011 for a bad name, -1004 when missing. */
+  /**
+   * Facts about one file, from ffprobe (cached): -1011 for a bad name, -1004 when missing,
+   * -32002 when too many probes wait already.
+   */
   async info(kind: FileKind, filename: string) {
     const entry = await this.#existing(kind, filename);
     const file = join(this.catalog(kind).dir, entry.name);
@@ -155,8 +165,9 @@ export class FilesService {
       const key = `${file}\0${entry.size}\0${entry.mtimeMs}`;
       let probing = this.#probing.get(key);
       if (!probing) {
-        probing = probeMedia(file)
-          .catch(() => ({ duration: null, codec: null, width: null, height: null }))
+        // A file ffprobe cannot read has no facts (cached as such); a refusal is not cached.
+        probing = this.#probes
+          .run(() => probeMedia(file).catch(() => NO_FACTS))
           .finally(() => this.#probing.delete(key));
         this.#probing.set(key, probing);
       }
