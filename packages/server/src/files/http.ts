@@ -6,7 +6,8 @@
  * - Path safety: the route takes exactly one segment of the raw URL, decodes it once, and
  *   serves it only when it is a plain media name (letters, digits, `.`, `_`, `-`; no `..`,
  *   no separator of any kind after decoding, no NUL, nothing hidden). A symbolic link is
- *   followed only when it stays inside the directory. Anything else is a 400 or a 404.
+ *   followed only when it stays inside the directory, and a file with another hard link
+ *   is not served. Anything else is a 400 or a 404.
  * - Streaming (never buffered whole), with Content-Type, Content-Length,
  *   Content-Disposition, ETag and Last-Modified; If-None-Match / If-Modified-Since (304);
  *   one byte range (206), unsatisfiable ranges (416), If-Range.
@@ -20,7 +21,7 @@ import type { HttpAuthResult } from '../auth/index.js';
 import type { Principal, Role } from '../rpc/index.js';
 import type { Logger } from '../logging/index.js';
 import { sendJson } from '../transport/index.js';
-import { isMediaName, resolveInside } from './names.js';
+import { isMediaName, isOwnFile, resolveInside } from './names.js';
 
 export type FileKind = 'recordings' | 'snapshots';
 
@@ -124,7 +125,7 @@ async function serveFileRequest(
     ? await open(file, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => null)
     : null;
   const stats = handle ? await handle.stat().catch(() => null) : null;
-  if (!handle || !stats?.isFile()) {
+  if (!handle || !stats || !isOwnFile(stats)) {
     await handle?.close();
     sendJson(res, 404, { error: `There is no ${kind.slice(0, -1)} named ${name}.` });
     return;

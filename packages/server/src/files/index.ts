@@ -1,4 +1,11 @@
-export { checkFilename, fileTimestamp, isMediaName, recordingName, snapshotName } from './names.js';
+export {
+  checkFilename,
+  fileTimestamp,
+  isMediaName,
+  isOwnFile,
+  recordingName,
+  snapshotName,
+} from './names.js';
 export { Limiter, probeLimiter } from './limiter.js';
 export type { LimiterOptions, Limits } from './limiter.js';
 export { thresholdStatus, volumeUsage } from './storage.js';
