@@ -275,7 +275,11 @@ export class App {
       }),
       authorize: (req, role) => authorizeRequest(req, role, this.authenticator),
       audit: audit,
+      log: this.#log.child({ component: 'files' }),
       maxDownloads: () => this.#config.current.server.max_downloads,
+      maxDownloadsPerIp: () => this.#config.current.server.max_downloads_per_ip,
+      idleTimeoutMs: () => this.#config.current.server.download_idle_timeout_seconds * 1000,
+      onDrop: (reason) => this.metrics.dropped('download', reason),
     });
     this.cameras.setHooks({
       recording: (device) => this.recordings.state(device),

@@ -15,7 +15,7 @@ export type { MediaFacts } from './probe.js';
 export { FileCatalog } from './catalog.js';
 export type { CatalogEntry, SortOrder } from './catalog.js';
 export { downloadHandler, isFileRequest } from './http.js';
-export type { DownloadDeps, FileKind } from './http.js';
+export type { DownloadDeps, DownloadDrop, FileKind } from './http.js';
 export { RetentionService } from './retention.js';
 export type { CleanupResult, PolicyType, RetentionPolicy } from './retention.js';
 export { EXTENSIONS, FilesService } from './service.js';
