@@ -265,7 +265,7 @@ export class App {
     this.snapshots = new SnapshotService({
       media: this.media,
       log: captureLog,
-      dir: () => this.#config.current.storage.snapshots_dir,
+      config: () => this.#config.current,
       onWritten: (name) => void this.files.snapshots.note(name),
     });
     this.#downloads = downloadHandler({

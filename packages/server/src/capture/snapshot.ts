@@ -10,15 +10,18 @@
  *      else holds it, skipping the first frames while exposure settles.
  *
  * Requests for the same camera (and quality) that arrive while a grab is under way share
- * that grab: one frame, written to each caller's own file. Files are written under a
- * temporary name and renamed, so a half-written snapshot is never seen.
+ * that grab: one frame, written to each caller's own file. At most snapshot.max_concurrent
+ * grabs (ffmpeg) run at once across cameras and snapshot.max_queued wait; more are refused
+ * with -32002. Files are written under a temporary name and renamed, so a half-written
+ * snapshot is never seen.
  */
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CameraRecord } from '../cameras/index.js';
+import type { Config } from '../config/index.js';
 import { ServiceError } from '../errors/index.js';
-import { checkFilename, snapshotName } from '../files/index.js';
+import { Limiter, checkFilename, snapshotName } from '../files/index.js';
 import type { Logger } from '../logging/index.js';
 import type { MediaPlane } from '../media/index.js';
 import { redact, runFfmpeg } from './ffmpeg.js';
@@ -53,7 +56,8 @@ interface Grab {
 export interface SnapshotOptions {
   media: MediaPlane;
   log: Logger;
-  dir: () => string;
+  /** storage.snapshots_dir, and the grab limits (snapshot.*, live). */
+  config: () => Config;
   /** One grab's limit (default 10 s). */
   grabTimeoutMs?: number;
   /** How long to wait for an idle stream to start (default: the media plane's). */
@@ -73,9 +77,17 @@ const WARMUP_FRAMES = 5;
 export class SnapshotService {
   readonly #options: SnapshotOptions;
   readonly #inflight = new Map<string, Grab>();
+  readonly #grabs: Limiter;
 
   constructor(options: SnapshotOptions) {
     this.#options = options;
+    this.#grabs = new Limiter({
+      limits: () => {
+        const snapshot = options.config().snapshot;
+        return { concurrent: snapshot.max_concurrent, queued: snapshot.max_queued };
+      },
+      busy: 'taking other snapshots',
+    });
   }
 
   async take(request: SnapshotRequest): Promise<SnapshotResult> {
@@ -84,7 +96,7 @@ export class SnapshotService {
     const filename = request.filename
       ? checkFilename(request.filename, ['jpg', 'jpeg'])
       : snapshotName(camera.path, new Date(), 'jpg');
-    const dir = this.#options.dir();
+    const dir = this.#options.config().storage.snapshots_dir;
     await mkdir(dir, { recursive: true });
     const file = join(dir, filename);
     if (!request.overwrite && (await exists(file))) throw taken(filename);
@@ -162,6 +174,8 @@ export class SnapshotService {
         }
         return { jpeg: await this.#fromStream(camera, quality, correlationId), tier };
       } catch (error) {
+        // Too busy is not a reason to try the device: the caller is told to come back.
+        if (isBusy(error)) throw error;
         startError = error as Error;
       }
     }
@@ -169,6 +183,7 @@ export class SnapshotService {
       try {
         return { jpeg: await this.#fromDevice(camera, quality, correlationId), tier: 3 };
       } catch (error) {
+        if (isBusy(error)) throw error;
         const direct = (error as Error).message;
         throw new ServiceError(
           'camera_unavailable',
@@ -224,7 +239,12 @@ export class SnapshotService {
     );
   }
 
-  async #run(name: string, args: string[], correlationId?: string): Promise<Buffer> {
+  /** One ffmpeg grab, when the limiter gives it a turn (its time limit starts then). */
+  #run(name: string, args: string[], correlationId?: string): Promise<Buffer> {
+    return this.#grabs.run(() => this.#ffmpeg(name, args, correlationId));
+  }
+
+  async #ffmpeg(name: string, args: string[], correlationId?: string): Promise<Buffer> {
     const run = runFfmpeg({
       name,
       args,
@@ -260,4 +280,8 @@ async function exists(file: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+function isBusy(error: unknown): boolean {
+  return error instanceof ServiceError && error.kind === 'rate_limited';
 }
