@@ -13,7 +13,8 @@
  * that grab: one frame, written to each caller's own file. At most snapshot.max_concurrent
  * grabs (ffmpeg) run at once across cameras and snapshot.max_queued wait; more are refused
  * with -32002. Files are written under a temporary name and renamed, so a half-written
- * snapshot is never seen.
+ * snapshot is never seen. A snapshots directory that cannot take the file is found out
+ * before the grab (-1012, naming the configuration key).
  */
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
@@ -21,7 +22,7 @@ import { join } from 'node:path';
 import type { CameraRecord } from '../cameras/index.js';
 import type { Config } from '../config/index.js';
 import { ServiceError } from '../errors/index.js';
-import { Limiter, checkFilename, snapshotName } from '../files/index.js';
+import { Limiter, checkDir, checkFilename, snapshotName, storageFault } from '../files/index.js';
 import type { Logger } from '../logging/index.js';
 import type { MediaPlane } from '../media/index.js';
 import { redact, runFfmpeg } from './ffmpeg.js';
@@ -74,6 +75,9 @@ export function jpegQscale(quality: number): number {
 /** Frames skipped in a direct grab: a camera that was just opened shows dark frames first. */
 const WARMUP_FRAMES = 5;
 
+/** What a fault of the snapshots directory stops. */
+const SAVE = 'snapshots cannot be saved';
+
 export class SnapshotService {
   readonly #options: SnapshotOptions;
   readonly #inflight = new Map<string, Grab>();
@@ -97,9 +101,15 @@ export class SnapshotService {
       ? checkFilename(request.filename, ['jpg', 'jpeg'])
       : snapshotName(camera.path, new Date(), 'jpg');
     const dir = this.#options.config().storage.snapshots_dir;
-    await mkdir(dir, { recursive: true });
+    // A directory that cannot take the file is found out before a frame is grabbed.
+    await mkdir(dir, { recursive: true }).catch((error: unknown) => {
+      throw storageFault(error, 'snapshots', SAVE);
+    });
+    await checkDir(dir, 'snapshots', true, SAVE);
     const file = join(dir, filename);
-    if (!request.overwrite && (await exists(file))) throw taken(filename);
+    const existing = await stat(file).catch(() => null);
+    if (existing?.isDirectory()) throw folderNamed(filename);
+    if (existing && !request.overwrite) throw taken(filename);
     const quality = request.quality ?? 85;
     const key = `${camera.device}\0${quality}`;
     let grab = this.#inflight.get(key);
@@ -129,7 +139,9 @@ export class SnapshotService {
       }
     } catch (error) {
       await unlink(partial).catch(() => undefined);
-      throw error;
+      // A folder of that name appeared meanwhile (rename(2) will not replace one).
+      if ((error as NodeJS.ErrnoException).code === 'EISDIR') throw folderNamed(filename);
+      throw storageFault(error, 'snapshots', SAVE);
     }
     this.#options.onWritten?.(filename);
     const capture_ms = Math.round(performance.now() - started);
@@ -273,13 +285,12 @@ function taken(filename: string): ServiceError {
   );
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return false;
-  }
+function folderNamed(filename: string): ServiceError {
+  return new ServiceError(
+    'invalid_filename',
+    `There is a folder named ${filename} in the snapshots directory: choose another name for the snapshot.`,
+    { filename },
+  );
 }
 
 function isBusy(error: unknown): boolean {

@@ -140,9 +140,14 @@ export class FileCatalog {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       names = [];
+      // The directory was removed: a watch on it hears nothing more; watch it again once
+      // it is back.
+      this.#watcher?.close();
+      this.#watcher = undefined;
     }
     const wanted = names.filter((n) => this.#wants(n));
     const present = new Set(wanted);
+    for (const name of this.#linked.keys()) if (!present.has(name)) this.#linked.delete(name);
     for (const [name, entry] of [...this.#entries]) {
       // A file noted after the listing began (a snapshot just written) is not in it.
       if (!present.has(name) && (readAt.get(entry) ?? 0) < started) this.#delete(name);

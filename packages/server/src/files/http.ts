@@ -23,6 +23,7 @@ import type { HttpAuthResult } from '../auth/index.js';
 import type { Principal, Role } from '../rpc/index.js';
 import type { Logger } from '../logging/index.js';
 import { sendJson } from '../transport/index.js';
+import { describeFault, dirProblem } from './faults.js';
 import { isMediaName, isOwnFile, resolveInside } from './names.js';
 import { sendRange } from './send.js';
 
@@ -184,6 +185,15 @@ async function serveFileRequest(
   const stats = handle ? await handle.stat().catch(() => null) : null;
   if (!handle || !stats || !isOwnFile(stats)) {
     await handle?.close();
+    // Absent because the whole directory is gone or unreadable: say that instead.
+    const problem = await dirProblem(dir, false);
+    if (problem) {
+      const what = describeFault(kind, problem);
+      sendJson(res, 503, {
+        error: `${what.charAt(0).toUpperCase()}${what.slice(1)}: ${kind} cannot be downloaded; tell the administrator.`,
+      });
+      return;
+    }
     sendJson(res, 404, { error: `There is no ${kind.slice(0, -1)} named ${name}.` });
     return;
   }

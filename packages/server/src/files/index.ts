@@ -8,6 +8,15 @@ export {
 } from './names.js';
 export { Limiter, probeLimiter } from './limiter.js';
 export type { LimiterOptions, Limits } from './limiter.js';
+export {
+  checkDir,
+  describeFault,
+  dirProblem,
+  faultCause,
+  storageError,
+  storageFault,
+} from './faults.js';
+export type { DirCause, MediaKind } from './faults.js';
 export { thresholdStatus, volumeUsage } from './storage.js';
 export type { ThresholdStatus, VolumeUsage } from './storage.js';
 export { probeDuration, probeMedia } from './probe.js';
