@@ -28,6 +28,7 @@ import {
   FilesService,
   downloadHandler,
   isFileRequest,
+  probeLimiter,
   registerFilesMethods,
 } from './files/index.js';
 import { HealthRegistry, ServiceMetrics, healthHandler } from './health/index.js';
@@ -248,10 +249,13 @@ export class App {
       );
     });
     const captureLog = this.#log.child({ component: 'capture' });
+    // One bound on ffprobe for file info and the recorder's own measurements.
+    const probes = probeLimiter(() => this.#config.current);
     this.recordings = new RecordingService({
       media: this.media,
       log: captureLog,
       config: () => this.#config.current,
+      probes,
     });
     this.files = new FilesService({
       config: () => this.#config.current,
@@ -261,6 +265,7 @@ export class App {
       deviceOf: (stream) =>
         this.cameras.list().find((camera) => camera.path === stream)?.device ?? null,
       registry: this.metrics.registry,
+      probes,
     });
     this.snapshots = new SnapshotService({
       media: this.media,

@@ -15,15 +15,23 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { CameraRecord } from '../cameras/index.js';
 import type { Config } from '../config/index.js';
 import { ServiceError } from '../errors/index.js';
-import { probeDuration, recordingName, thresholdStatus, volumeUsage } from '../files/index.js';
+import {
+  probeDuration,
+  probeLimiter,
+  recordingName,
+  thresholdStatus,
+  volumeUsage,
+  type Limiter,
+} from '../files/index.js';
 import type { Logger } from '../logging/index.js';
 import type { MediaPlane } from '../media/index.js';
 import { redact, runFfmpeg, type FfmpegExit, type FfmpegRun } from './ffmpeg.js';
+import { recoverJournals } from './recovery.js';
 
 export type RecordingFormat = 'mp4' | 'mkv';
 export type RecordingStatus = 'STARTED' | 'ROTATED' | 'STOPPED' | 'FAILED';
@@ -148,6 +156,8 @@ export interface RecorderOptions {
   config: () => Config;
   /** How often free space is checked while recording (default: storage.check_interval_seconds). */
   storageCheckMs?: number;
+  /** The limiter every ffprobe goes through, shared with file info (default: its own). */
+  probes?: Limiter;
 }
 
 export interface RecorderEvents {
@@ -167,10 +177,12 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
   readonly #starting = new Map<string, Starting>();
   #storageTimer: NodeJS.Timeout | undefined;
   #stopped = false;
+  readonly #probes: Limiter;
 
   constructor(options: RecorderOptions) {
     super();
     this.#options = options;
+    this.#probes = options.probes ?? probeLimiter(options.config);
   }
 
   get #dir(): string {
@@ -421,100 +433,17 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
   }
 
   /** Reports (and repairs when needed) recordings a crash left open. */
-  async recover(): Promise<void> {
-    const journals = join(this.#dir, '.sessions');
-    let names: string[];
-    try {
-      names = await readdir(journals);
-    } catch {
-      return;
-    }
-    for (const name of names.filter((n) => n.endsWith('.json'))) {
-      const path = join(journals, name);
-      try {
-        const journal = JSON.parse(await readFile(path, 'utf8')) as {
-          device: string;
-          files: string[];
-          start_time: string;
-          pid?: number | null;
-        };
-        // Its ffmpeg could still run (on a machine without setpriv, against a media server
-        // that outlived us): end it before its files are read.
-        if (typeof journal.pid === 'number') await this.#endOrphan(journal.pid);
-        const found: { file: string; duration: number | null; repaired: boolean }[] = [];
-        for (const file of journal.files) {
-          const full = join(this.#dir, basename(file));
-          if (!(await stat(full).catch(() => null))) continue;
-          let duration = await probeDuration(full).catch(() => null);
-          let repaired = false;
-          if (duration === null) {
-            repaired = await this.#remux(full);
-            duration = await probeDuration(full).catch(() => null);
-          }
-          found.push({ file: basename(file), duration, repaired });
-        }
-        this.#options.log.warn(
-          { device: journal.device, start_time: journal.start_time, files: found },
-          'recording left open by an earlier run recovered',
-        );
-      } catch (error) {
-        this.#options.log.error(
-          { journal: name, err: (error as Error).message },
-          'could not recover a recording journal',
-        );
-      }
-      await unlink(path).catch(() => undefined);
-    }
-  }
-
-  /** Ends an earlier run's ffmpeg if that pid is still one writing into our directory. */
-  async #endOrphan(pid: number): Promise<void> {
-    const writesHere = async () =>
-      (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).includes(this.#dir);
-    if (!(await writesHere())) return;
-    this.#options.log.warn({ pid }, 'an ffmpeg of an earlier run still records: ending it');
-    const signal = (name: NodeJS.Signals) => {
-      try {
-        process.kill(pid, name);
-      } catch {
-        // gone
-      }
-    };
-    signal('SIGTERM');
-    for (let waited = 0; waited < 5000 && (await writesHere()); waited += 100) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    if (await writesHere()) signal('SIGKILL');
-  }
-
-  async #remux(file: string): Promise<boolean> {
-    const fixed = `${file}.repair${file.slice(file.lastIndexOf('.'))}`;
-    const run = runFfmpeg({
-      name: `repair ${basename(file)}`,
-      args: [
-        '-loglevel',
-        'error',
-        '-err_detect',
-        'ignore_err',
-        '-i',
-        file,
-        '-map',
-        '0',
-        '-c',
-        'copy',
-        '-y',
-        fixed,
-      ],
+  recover(): Promise<void> {
+    return recoverJournals({
+      dir: this.#dir,
       log: this.#options.log,
-      timeoutMs: 120_000,
+      duration: (file) => this.#duration(file),
     });
-    const exit = await run.done;
-    if (exit.code === 0) {
-      await rename(fixed, file);
-      return true;
-    }
-    await rm(fixed, { force: true });
-    return false;
+  }
+
+  /** A file's duration by ffprobe, waiting for a turn however long the line; null if unreadable. */
+  #duration(file: string): Promise<number | null> {
+    return this.#probes.run(() => probeDuration(file), { wait: true }).catch(() => null);
   }
 
   async #refuseWhenFull(dir: string): Promise<void> {
@@ -614,7 +543,7 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
       session.files.map(async (file) => {
         const full = join(this.#dir, file);
         const size = (await stat(full).catch(() => null))?.size ?? 0;
-        const duration = size > 0 ? await probeDuration(full).catch(() => null) : null;
+        const duration = size > 0 ? await this.#duration(full) : null;
         return { file, size, duration };
       }),
     );
