@@ -12,6 +12,11 @@
  * Each session has a journal (`<recordings>/.sessions/<id>.json`) listing its files while
  * it runs; a journal found at start-up is a recording a crash left open: its files are
  * checked (and remuxed if ffprobe cannot read them) and reported in the log.
+ *
+ * While recordings run, free space and their output are checked every
+ * storage.check_interval_seconds: critical storage stops them; a recording whose directory
+ * or current file is removed (ffmpeg would go on writing into a deleted file, filling the
+ * disk with what nobody can read) is stopped and ends FAILED, saying so.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -21,9 +26,12 @@ import type { CameraRecord } from '../cameras/index.js';
 import type { Config } from '../config/index.js';
 import { ServiceError } from '../errors/index.js';
 import {
+  checkDir,
+  faultCause,
   probeDuration,
   probeLimiter,
   recordingName,
+  storageFault,
   thresholdStatus,
   volumeUsage,
   type Limiter,
@@ -107,7 +115,41 @@ interface Session {
   journal: Promise<void>;
   /** Set once finished: the journal is gone and must not be written again. */
   finished: boolean;
+  /**
+   * Files known to have existed, so a missing one was deleted, not never created: seen on
+   * disk by the output check, or announced by ffmpeg (when, performance.now()), which
+   * opens the file right after saying so.
+   */
+  seen: Set<string>;
+  announced: Map<string, number>;
+  /** Its output vanished: why it fails. */
+  failure: Vanished | null;
 }
+
+/** A recording's output gone while it recorded. */
+interface Vanished {
+  kind: 'storage_unavailable' | 'file_not_found';
+  reason: string;
+}
+
+const DIRECTORY_REMOVED: Vanished = {
+  kind: 'storage_unavailable',
+  reason:
+    'the recordings directory (storage.recordings_dir) was removed while recording: the files written are lost',
+};
+
+function fileDeleted(file: string): Vanished {
+  return {
+    kind: 'file_not_found',
+    reason: `its file ${file} was deleted while recording: what was written to it is lost`,
+  };
+}
+
+/** What a fault of the recordings directory stops. */
+const SAVE = 'recordings cannot be saved';
+
+/** An announced file is open well within this (ffmpeg logs the name, then opens it). */
+const OPEN_GRACE_MS = 500;
 
 /** A recording between start_recording and its ffmpeg running. */
 interface Starting {
@@ -263,7 +305,10 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
     this.#starting.set(camera.device, entry);
     try {
       const dir = this.#dir;
-      await mkdir(join(dir, '.sessions'), { recursive: true });
+      await mkdir(join(dir, '.sessions'), { recursive: true }).catch((error: unknown) => {
+        throw storageFault(error, 'recordings', SAVE);
+      });
+      await checkDir(dir, 'recordings', true, SAVE);
       await this.#refuseWhenFull(dir);
       const format = request.format ?? config.recording.format;
       const segmentSeconds = request.segmentSeconds ?? config.recording.segment_seconds;
@@ -331,6 +376,9 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
         result: Promise.resolve() as unknown as Promise<StopResult>,
         journal: Promise.resolve(),
         finished: false,
+        seen: new Set(),
+        announced: new Map(),
+        failure: null,
       };
       run.on('stderr', (line) => this.#onStderr(session, line));
       session.result = run.done.then((exit) => this.#finish(session, exit));
@@ -398,7 +446,15 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
     }
     session.stopReason ??= reason;
     await session.run.stop();
-    return session.result;
+    const result = await session.result;
+    if (session.failure) {
+      throw new ServiceError(
+        session.failure.kind,
+        `The recording of ${device} failed: ${session.failure.reason}.`,
+        { device, session_id: session.id, files: result.files },
+      );
+    }
+    return result;
   }
 
   /** Whether a camera records, or is starting to. */
@@ -448,7 +504,9 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
 
   async #refuseWhenFull(dir: string): Promise<void> {
     const config = this.#options.config();
-    const usage = await volumeUsage(dir);
+    const usage = await volumeUsage(dir).catch((error: unknown) => {
+      throw storageFault(error, 'recordings', SAVE);
+    });
     const status = thresholdStatus(usage.usage_percentage, config.storage);
     if (status === 'critical') {
       throw new ServiceError(
@@ -468,6 +526,7 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
 
   async #checkStorage(): Promise<void> {
     if (this.#sessions.size === 0) return;
+    await this.#checkOutputs();
     try {
       const config = this.#options.config();
       const usage = await volumeUsage(this.#dir);
@@ -483,11 +542,51 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
     }
   }
 
+  /** Stops (FAILED) each recording whose directory or current file has gone. */
+  async #checkOutputs(): Promise<void> {
+    const dirGone = await this.#dirGone();
+    for (const session of [...this.#sessions.values()]) {
+      if (session.failure || session.stopReason) continue;
+      const current = session.files[session.files.length - 1];
+      let vanished: Vanished | null = dirGone ? DIRECTORY_REMOVED : null;
+      if (!vanished && current) {
+        const present = await stat(join(this.#dir, current)).then(
+          () => true,
+          () => false,
+        );
+        const announced = session.announced.get(current);
+        if (present) session.seen.add(current);
+        else if (
+          session.seen.has(current) ||
+          (announced !== undefined && performance.now() - announced > OPEN_GRACE_MS)
+        ) {
+          vanished = fileDeleted(current);
+        }
+      }
+      if (!vanished) continue;
+      session.failure = vanished;
+      this.#options.log.error(
+        { device: session.device, session_id: session.id, reason: vanished.reason },
+        'recording output vanished: stopping the recording',
+      );
+      void session.run.stop();
+    }
+  }
+
+  /** Whether the recordings directory is gone (removed, or replaced by something else). */
+  async #dirGone(): Promise<boolean> {
+    return stat(this.#dir).then(
+      (stats) => !stats.isDirectory(),
+      (error: unknown) => faultCause(error) === 'missing',
+    );
+  }
+
   /** The segment muxer says "Opening '<file>' for writing" for every new segment. */
   #onStderr(session: Session, line: string): void {
     const match = /Opening '([^']+)' for writing/.exec(line);
     if (!match?.[1]) return;
     const file = basename(match[1]);
+    if (!session.announced.has(file)) session.announced.set(file, performance.now());
     if (session.files.includes(file)) return;
     session.files.push(file);
     this.#journal(session);
@@ -542,11 +641,28 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
     const measured = await Promise.all(
       session.files.map(async (file) => {
         const full = join(this.#dir, file);
-        const size = (await stat(full).catch(() => null))?.size ?? 0;
+        const found = await stat(full).catch(() => null);
+        const size = found?.size ?? 0;
         const duration = size > 0 ? await this.#duration(full) : null;
-        return { file, size, duration };
+        return { file, size, duration, missing: found === null };
       }),
     );
+    // The output vanished before the check saw it: the directory is gone, or the current
+    // file is, though it existed (seen; or announced, and ffmpeg ended well, so it opened).
+    const current = measured[measured.length - 1];
+    if (!session.failure) {
+      if (await this.#dirGone()) session.failure = DIRECTORY_REMOVED;
+      else if (
+        current?.missing &&
+        (session.seen.has(current.file) || (session.announced.has(current.file) && exit.ok))
+      ) {
+        session.failure = fileDeleted(current.file);
+      }
+    }
+    if (session.failure) {
+      failed = true;
+      reason = session.failure.reason;
+    }
     const present = measured.filter((m) => m.size > 0);
     const result: StopResult = {
       device: session.device,
