@@ -29,6 +29,7 @@ import {
   FilesService,
   downloadHandler,
   isFileRequest,
+  probeLimiter,
   registerFilesMethods,
 } from './files/index.js';
 import { HealthRegistry, ServiceMetrics, healthHandler } from './health/index.js';
@@ -274,10 +275,13 @@ export class App {
       );
     });
     const captureLog = this.#log.child({ component: 'capture' });
+    // One bound on ffprobe for file info and the recorder's own measurements.
+    const probes = probeLimiter(() => this.#config.current);
     this.recordings = new RecordingService({
       media: this.media,
       log: captureLog,
       config: () => this.#config.current,
+      probes,
     });
     this.files = new FilesService({
       config: () => this.#config.current,
@@ -287,11 +291,12 @@ export class App {
       deviceOf: (stream) =>
         this.cameras.list().find((camera) => camera.path === stream)?.device ?? null,
       registry: this.metrics.registry,
+      probes,
     });
     this.snapshots = new SnapshotService({
       media: this.media,
       log: captureLog,
-      dir: () => this.#config.current.storage.snapshots_dir,
+      config: () => this.#config.current,
       onWritten: (name) => void this.files.snapshots.note(name),
     });
     this.#downloads = downloadHandler({
@@ -302,7 +307,11 @@ export class App {
       authorize: (req, role) =>
         authorizeRequest(req, role, this.authenticator, this.clients.address(req)),
       audit: audit,
+      log: this.#log.child({ component: 'files' }),
       maxDownloads: () => this.#config.current.server.max_downloads,
+      maxDownloadsPerIp: () => this.#config.current.server.max_downloads_per_ip,
+      idleTimeoutMs: () => this.#config.current.server.download_idle_timeout_seconds * 1000,
+      onDrop: (reason) => this.metrics.dropped('download', reason),
     });
     this.cameras.setHooks({
       recording: (device) => this.recordings.state(device),

@@ -462,7 +462,7 @@ export interface CameraStatusUpdateNotification {
   stream_ready: boolean;
 }
 
-/** A recording started, rotated to a new file, stopped (reason: manual, duration reached, camera disconnected, storage critical, media server lost, stream ended, service stopping) or failed (reason from ffmpeg). */
+/** A recording started, rotated to a new file, stopped (reason: manual, duration reached, camera disconnected, storage critical, media server lost, stream ended, service stopping) or failed (reason from ffmpeg, or its directory or file removed while recording). */
 export interface RecordingStatusUpdateNotification {
   device: string;
   status: 'STARTED' | 'ROTATED' | 'STOPPED' | 'FAILED';

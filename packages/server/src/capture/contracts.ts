@@ -40,6 +40,15 @@ export const takeSnapshot = defineMethod({
     tier: z.union([z.literal(1), z.literal(2), z.literal(3)]),
     capture_ms: z.number(),
   }),
+  errors: [
+    'camera_not_found',
+    'camera_unavailable',
+    'media_server_error',
+    'invalid_filename',
+    'rate_limited',
+    'storage_unavailable',
+    'storage_critical',
+  ],
 });
 
 export const startRecording = defineMethod({
@@ -71,6 +80,15 @@ export const startRecording = defineMethod({
     format: z.enum(['mp4', 'mkv']),
     segment_seconds: z.number(),
   }),
+  errors: [
+    'camera_not_found',
+    'camera_unavailable',
+    'recording_in_progress',
+    'media_server_error',
+    'storage_low',
+    'storage_critical',
+    'storage_unavailable',
+  ],
 });
 
 export const stopRecording = defineMethod({
@@ -91,6 +109,8 @@ export const stopRecording = defineMethod({
     files: z.array(z.string()),
     reason: z.string(),
   }),
+  /** -1012 or -1004: it stopped, but its directory or current file had been removed. */
+  errors: ['camera_not_found', 'camera_unavailable', 'storage_unavailable', 'file_not_found'],
 });
 
 export const captureContracts = [takeSnapshot, startRecording, stopRecording] as const;
@@ -98,7 +118,7 @@ export const captureContracts = [takeSnapshot, startRecording, stopRecording] as
 export const recordingStatusUpdate = {
   name: 'recording_status_update',
   summary:
-    'A recording started, rotated to a new file, stopped (reason: manual, duration reached, camera disconnected, storage critical, media server lost, stream ended, service stopping) or failed (reason from ffmpeg).',
+    'A recording started, rotated to a new file, stopped (reason: manual, duration reached, camera disconnected, storage critical, media server lost, stream ended, service stopping) or failed (reason from ffmpeg, or its directory or file removed while recording).',
   params: z.object({
     device: z.string(),
     status: z.enum(['STARTED', 'ROTATED', 'STOPPED', 'FAILED']),

@@ -12,18 +12,34 @@
  * Each session has a journal (`<recordings>/.sessions/<id>.json`) listing its files while
  * it runs; a journal found at start-up is a recording a crash left open: its files are
  * checked (and remuxed if ffprobe cannot read them) and reported in the log.
+ *
+ * While recordings run, free space and their output are checked every
+ * storage.check_interval_seconds: critical storage stops them; a recording whose directory
+ * or current file is removed (ffmpeg would go on writing into a deleted file, filling the
+ * disk with what nobody can read) is stopped and ends FAILED, saying so.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { CameraRecord } from '../cameras/index.js';
 import type { Config } from '../config/index.js';
 import { ServiceError } from '../errors/index.js';
-import { probeDuration, recordingName, thresholdStatus, volumeUsage } from '../files/index.js';
+import {
+  checkDir,
+  faultCause,
+  probeDuration,
+  probeLimiter,
+  recordingName,
+  storageFault,
+  thresholdStatus,
+  volumeUsage,
+  type Limiter,
+} from '../files/index.js';
 import type { Logger } from '../logging/index.js';
 import type { MediaPlane } from '../media/index.js';
 import { redact, runFfmpeg, type FfmpegExit, type FfmpegRun } from './ffmpeg.js';
+import { recoverJournals } from './recovery.js';
 
 export type RecordingFormat = 'mp4' | 'mkv';
 export type RecordingStatus = 'STARTED' | 'ROTATED' | 'STOPPED' | 'FAILED';
@@ -99,7 +115,41 @@ interface Session {
   journal: Promise<void>;
   /** Set once finished: the journal is gone and must not be written again. */
   finished: boolean;
+  /**
+   * Files known to have existed, so a missing one was deleted, not never created: seen on
+   * disk by the output check, or announced by ffmpeg (when, performance.now()), which
+   * opens the file right after saying so.
+   */
+  seen: Set<string>;
+  announced: Map<string, number>;
+  /** Its output vanished: why it fails. */
+  failure: Vanished | null;
 }
+
+/** A recording's output gone while it recorded. */
+interface Vanished {
+  kind: 'storage_unavailable' | 'file_not_found';
+  reason: string;
+}
+
+const DIRECTORY_REMOVED: Vanished = {
+  kind: 'storage_unavailable',
+  reason:
+    'the recordings directory (storage.recordings_dir) was removed while recording: the files written are lost',
+};
+
+function fileDeleted(file: string): Vanished {
+  return {
+    kind: 'file_not_found',
+    reason: `its file ${file} was deleted while recording: what was written to it is lost`,
+  };
+}
+
+/** What a fault of the recordings directory stops. */
+const SAVE = 'recordings cannot be saved';
+
+/** An announced file is open well within this (ffmpeg logs the name, then opens it). */
+const OPEN_GRACE_MS = 500;
 
 /** A recording between start_recording and its ffmpeg running. */
 interface Starting {
@@ -148,6 +198,8 @@ export interface RecorderOptions {
   config: () => Config;
   /** How often free space is checked while recording (default: storage.check_interval_seconds). */
   storageCheckMs?: number;
+  /** The limiter every ffprobe goes through, shared with file info (default: its own). */
+  probes?: Limiter;
 }
 
 export interface RecorderEvents {
@@ -167,10 +219,12 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
   readonly #starting = new Map<string, Starting>();
   #storageTimer: NodeJS.Timeout | undefined;
   #stopped = false;
+  readonly #probes: Limiter;
 
   constructor(options: RecorderOptions) {
     super();
     this.#options = options;
+    this.#probes = options.probes ?? probeLimiter(options.config);
   }
 
   get #dir(): string {
@@ -251,7 +305,10 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
     this.#starting.set(camera.device, entry);
     try {
       const dir = this.#dir;
-      await mkdir(join(dir, '.sessions'), { recursive: true });
+      await mkdir(join(dir, '.sessions'), { recursive: true }).catch((error: unknown) => {
+        throw storageFault(error, 'recordings', SAVE);
+      });
+      await checkDir(dir, 'recordings', true, SAVE);
       await this.#refuseWhenFull(dir);
       const format = request.format ?? config.recording.format;
       const segmentSeconds = request.segmentSeconds ?? config.recording.segment_seconds;
@@ -319,6 +376,9 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
         result: Promise.resolve() as unknown as Promise<StopResult>,
         journal: Promise.resolve(),
         finished: false,
+        seen: new Set(),
+        announced: new Map(),
+        failure: null,
       };
       run.on('stderr', (line) => this.#onStderr(session, line));
       session.result = run.done.then((exit) => this.#finish(session, exit));
@@ -386,7 +446,15 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
     }
     session.stopReason ??= reason;
     await session.run.stop();
-    return session.result;
+    const result = await session.result;
+    if (session.failure) {
+      throw new ServiceError(
+        session.failure.kind,
+        `The recording of ${device} failed: ${session.failure.reason}.`,
+        { device, session_id: session.id, files: result.files },
+      );
+    }
+    return result;
   }
 
   /** Whether a camera records, or is starting to. */
@@ -421,105 +489,24 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
   }
 
   /** Reports (and repairs when needed) recordings a crash left open. */
-  async recover(): Promise<void> {
-    const journals = join(this.#dir, '.sessions');
-    let names: string[];
-    try {
-      names = await readdir(journals);
-    } catch {
-      return;
-    }
-    for (const name of names.filter((n) => n.endsWith('.json'))) {
-      const path = join(journals, name);
-      try {
-        const journal = JSON.parse(await readFile(path, 'utf8')) as {
-          device: string;
-          files: string[];
-          start_time: string;
-          pid?: number | null;
-        };
-        // Its ffmpeg could still run (on a machine without setpriv, against a media server
-        // that outlived us): end it before its files are read.
-        if (typeof journal.pid === 'number') await this.#endOrphan(journal.pid);
-        const found: { file: string; duration: number | null; repaired: boolean }[] = [];
-        for (const file of journal.files) {
-          const full = join(this.#dir, basename(file));
-          if (!(await stat(full).catch(() => null))) continue;
-          let duration = await probeDuration(full).catch(() => null);
-          let repaired = false;
-          if (duration === null) {
-            repaired = await this.#remux(full);
-            duration = await probeDuration(full).catch(() => null);
-          }
-          found.push({ file: basename(file), duration, repaired });
-        }
-        this.#options.log.warn(
-          { device: journal.device, start_time: journal.start_time, files: found },
-          'recording left open by an earlier run recovered',
-        );
-      } catch (error) {
-        this.#options.log.error(
-          { journal: name, err: (error as Error).message },
-          'could not recover a recording journal',
-        );
-      }
-      await unlink(path).catch(() => undefined);
-    }
-  }
-
-  /** Ends an earlier run's ffmpeg if that pid is still one writing into our directory. */
-  async #endOrphan(pid: number): Promise<void> {
-    const writesHere = async () =>
-      (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).includes(this.#dir);
-    if (!(await writesHere())) return;
-    this.#options.log.warn({ pid }, 'an ffmpeg of an earlier run still records: ending it');
-    const signal = (name: NodeJS.Signals) => {
-      try {
-        process.kill(pid, name);
-      } catch {
-        // gone
-      }
-    };
-    signal('SIGTERM');
-    for (let waited = 0; waited < 5000 && (await writesHere()); waited += 100) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    if (await writesHere()) signal('SIGKILL');
-  }
-
-  async #remux(file: string): Promise<boolean> {
-    const fixed = `${file}.repair${file.slice(file.lastIndexOf('.'))}`;
-    const run = runFfmpeg({
-      name: `repair ${basename(file)}`,
-      args: [
-        '-loglevel',
-        'error',
-        '-err_detect',
-        'ignore_err',
-        '-i',
-        file,
-        '-map',
-        '0',
-        '-c',
-        'copy',
-        '-y',
-        fixed,
-      ],
+  recover(): Promise<void> {
+    return recoverJournals({
+      dir: this.#dir,
       log: this.#options.log,
-      timeoutMs: 120_000,
+      duration: (file) => this.#duration(file),
     });
-    const exit = await run.done;
-    if (exit.code === 0) {
-      await rename(fixed, file);
-      return true;
-    }
-    await rm(fixed, { force: true });
-    return false;
+  }
+
+  /** A file's duration by ffprobe, waiting for a turn however long the line; null if unreadable. */
+  #duration(file: string): Promise<number | null> {
+    return this.#probes.run(() => probeDuration(file), { wait: true }).catch(() => null);
   }
 
   async #refuseWhenFull(dir: string): Promise<void> {
     const config = this.#options.config();
-    const usage = await volumeUsage(dir);
+    const usage = await volumeUsage(dir).catch((error: unknown) => {
+      throw storageFault(error, 'recordings', SAVE);
+    });
     const status = thresholdStatus(usage.usage_percentage, config.storage);
     if (status === 'critical') {
       throw new ServiceError(
@@ -539,6 +526,7 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
 
   async #checkStorage(): Promise<void> {
     if (this.#sessions.size === 0) return;
+    await this.#checkOutputs();
     try {
       const config = this.#options.config();
       const usage = await volumeUsage(this.#dir);
@@ -554,11 +542,51 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
     }
   }
 
+  /** Stops (FAILED) each recording whose directory or current file has gone. */
+  async #checkOutputs(): Promise<void> {
+    const dirGone = await this.#dirGone();
+    for (const session of [...this.#sessions.values()]) {
+      if (session.failure || session.stopReason) continue;
+      const current = session.files[session.files.length - 1];
+      let vanished: Vanished | null = dirGone ? DIRECTORY_REMOVED : null;
+      if (!vanished && current) {
+        const present = await stat(join(this.#dir, current)).then(
+          () => true,
+          () => false,
+        );
+        const announced = session.announced.get(current);
+        if (present) session.seen.add(current);
+        else if (
+          session.seen.has(current) ||
+          (announced !== undefined && performance.now() - announced > OPEN_GRACE_MS)
+        ) {
+          vanished = fileDeleted(current);
+        }
+      }
+      if (!vanished) continue;
+      session.failure = vanished;
+      this.#options.log.error(
+        { device: session.device, session_id: session.id, reason: vanished.reason },
+        'recording output vanished: stopping the recording',
+      );
+      void session.run.stop();
+    }
+  }
+
+  /** Whether the recordings directory is gone (removed, or replaced by something else). */
+  async #dirGone(): Promise<boolean> {
+    return stat(this.#dir).then(
+      (stats) => !stats.isDirectory(),
+      (error: unknown) => faultCause(error) === 'missing',
+    );
+  }
+
   /** The segment muxer says "Opening '<file>' for writing" for every new segment. */
   #onStderr(session: Session, line: string): void {
     const match = /Opening '([^']+)' for writing/.exec(line);
     if (!match?.[1]) return;
     const file = basename(match[1]);
+    if (!session.announced.has(file)) session.announced.set(file, performance.now());
     if (session.files.includes(file)) return;
     session.files.push(file);
     this.#journal(session);
@@ -613,11 +641,28 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
     const measured = await Promise.all(
       session.files.map(async (file) => {
         const full = join(this.#dir, file);
-        const size = (await stat(full).catch(() => null))?.size ?? 0;
-        const duration = size > 0 ? await probeDuration(full).catch(() => null) : null;
-        return { file, size, duration };
+        const found = await stat(full).catch(() => null);
+        const size = found?.size ?? 0;
+        const duration = size > 0 ? await this.#duration(full) : null;
+        return { file, size, duration, missing: found === null };
       }),
     );
+    // The output vanished before the check saw it: the directory is gone, or the current
+    // file is, though it existed (seen; or announced, and ffmpeg ended well, so it opened).
+    const current = measured[measured.length - 1];
+    if (!session.failure) {
+      if (await this.#dirGone()) session.failure = DIRECTORY_REMOVED;
+      else if (
+        current?.missing &&
+        (session.seen.has(current.file) || (session.announced.has(current.file) && exit.ok))
+      ) {
+        session.failure = fileDeleted(current.file);
+      }
+    }
+    if (session.failure) {
+      failed = true;
+      reason = session.failure.reason;
+    }
     const present = measured.filter((m) => m.size > 0);
     const result: StopResult = {
       device: session.device,

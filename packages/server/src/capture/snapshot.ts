@@ -10,15 +10,19 @@
  *      else holds it, skipping the first frames while exposure settles.
  *
  * Requests for the same camera (and quality) that arrive while a grab is under way share
- * that grab: one frame, written to each caller's own file. Files are written under a
- * temporary name and renamed, so a half-written snapshot is never seen.
+ * that grab: one frame, written to each caller's own file. At most snapshot.max_concurrent
+ * grabs (ffmpeg) run at once across cameras and snapshot.max_queued wait; more are refused
+ * with -32002. Files are written under a temporary name and renamed, so a half-written
+ * snapshot is never seen. A snapshots directory that cannot take the file is found out
+ * before the grab (-1012, naming the configuration key).
  */
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CameraRecord } from '../cameras/index.js';
+import type { Config } from '../config/index.js';
 import { ServiceError } from '../errors/index.js';
-import { checkFilename, snapshotName } from '../files/index.js';
+import { Limiter, checkDir, checkFilename, snapshotName, storageFault } from '../files/index.js';
 import type { Logger } from '../logging/index.js';
 import type { MediaPlane } from '../media/index.js';
 import { redact, runFfmpeg } from './ffmpeg.js';
@@ -53,7 +57,8 @@ interface Grab {
 export interface SnapshotOptions {
   media: MediaPlane;
   log: Logger;
-  dir: () => string;
+  /** storage.snapshots_dir, and the grab limits (snapshot.*, live). */
+  config: () => Config;
   /** One grab's limit (default 10 s). */
   grabTimeoutMs?: number;
   /** How long to wait for an idle stream to start (default: the media plane's). */
@@ -70,12 +75,23 @@ export function jpegQscale(quality: number): number {
 /** Frames skipped in a direct grab: a camera that was just opened shows dark frames first. */
 const WARMUP_FRAMES = 5;
 
+/** What a fault of the snapshots directory stops. */
+const SAVE = 'snapshots cannot be saved';
+
 export class SnapshotService {
   readonly #options: SnapshotOptions;
   readonly #inflight = new Map<string, Grab>();
+  readonly #grabs: Limiter;
 
   constructor(options: SnapshotOptions) {
     this.#options = options;
+    this.#grabs = new Limiter({
+      limits: () => {
+        const snapshot = options.config().snapshot;
+        return { concurrent: snapshot.max_concurrent, queued: snapshot.max_queued };
+      },
+      busy: 'taking other snapshots',
+    });
   }
 
   async take(request: SnapshotRequest): Promise<SnapshotResult> {
@@ -84,10 +100,16 @@ export class SnapshotService {
     const filename = request.filename
       ? checkFilename(request.filename, ['jpg', 'jpeg'])
       : snapshotName(camera.path, new Date(), 'jpg');
-    const dir = this.#options.dir();
-    await mkdir(dir, { recursive: true });
+    const dir = this.#options.config().storage.snapshots_dir;
+    // A directory that cannot take the file is found out before a frame is grabbed.
+    await mkdir(dir, { recursive: true }).catch((error: unknown) => {
+      throw storageFault(error, 'snapshots', SAVE);
+    });
+    await checkDir(dir, 'snapshots', true, SAVE);
     const file = join(dir, filename);
-    if (!request.overwrite && (await exists(file))) throw taken(filename);
+    const existing = await stat(file).catch(() => null);
+    if (existing?.isDirectory()) throw folderNamed(filename);
+    if (existing && !request.overwrite) throw taken(filename);
     const quality = request.quality ?? 85;
     const key = `${camera.device}\0${quality}`;
     let grab = this.#inflight.get(key);
@@ -117,7 +139,9 @@ export class SnapshotService {
       }
     } catch (error) {
       await unlink(partial).catch(() => undefined);
-      throw error;
+      // A folder of that name appeared meanwhile (rename(2) will not replace one).
+      if ((error as NodeJS.ErrnoException).code === 'EISDIR') throw folderNamed(filename);
+      throw storageFault(error, 'snapshots', SAVE);
     }
     this.#options.onWritten?.(filename);
     const capture_ms = Math.round(performance.now() - started);
@@ -162,6 +186,8 @@ export class SnapshotService {
         }
         return { jpeg: await this.#fromStream(camera, quality, correlationId), tier };
       } catch (error) {
+        // Too busy is not a reason to try the device: the caller is told to come back.
+        if (isBusy(error)) throw error;
         startError = error as Error;
       }
     }
@@ -169,6 +195,7 @@ export class SnapshotService {
       try {
         return { jpeg: await this.#fromDevice(camera, quality, correlationId), tier: 3 };
       } catch (error) {
+        if (isBusy(error)) throw error;
         const direct = (error as Error).message;
         throw new ServiceError(
           'camera_unavailable',
@@ -224,7 +251,12 @@ export class SnapshotService {
     );
   }
 
-  async #run(name: string, args: string[], correlationId?: string): Promise<Buffer> {
+  /** One ffmpeg grab, when the limiter gives it a turn (its time limit starts then). */
+  #run(name: string, args: string[], correlationId?: string): Promise<Buffer> {
+    return this.#grabs.run(() => this.#ffmpeg(name, args, correlationId));
+  }
+
+  async #ffmpeg(name: string, args: string[], correlationId?: string): Promise<Buffer> {
     const run = runFfmpeg({
       name,
       args,
@@ -253,11 +285,14 @@ function taken(filename: string): ServiceError {
   );
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return false;
-  }
+function folderNamed(filename: string): ServiceError {
+  return new ServiceError(
+    'invalid_filename',
+    `There is a folder named ${filename} in the snapshots directory: choose another name for the snapshot.`,
+    { filename },
+  );
+}
+
+function isBusy(error: unknown): boolean {
+  return error instanceof ServiceError && error.kind === 'rate_limited';
 }

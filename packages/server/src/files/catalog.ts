@@ -7,12 +7,12 @@
  * by a periodic rescan that repairs whatever the watch missed (an overflowing inotify
  * queue, files copied in by hand while the watch was down). Names that are not plain
  * media names (hidden files such as `.sessions/` and half-written `.part` files, other
- * extensions) are not listed.
+ * extensions) are not listed, nor are files with another hard link (see `isOwnFile`).
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import type { Logger } from '../logging/index.js';
-import { isMediaName, resolveInside } from './names.js';
+import { isMediaName, isOwnFile, resolveInside } from './names.js';
 
 export interface CatalogEntry {
   name: string;
@@ -65,6 +65,8 @@ export class FileCatalog {
   #rescanTimer: NodeJS.Timeout | undefined;
   #running = false;
   #totalBytes = 0;
+  /** Names refused for having other hard links, with the inode warned about (once each). */
+  readonly #linked = new Map<string, number>();
 
   constructor(options: CatalogOptions) {
     this.dir = options.dir;
@@ -138,9 +140,14 @@ export class FileCatalog {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       names = [];
+      // The directory was removed: a watch on it hears nothing more; watch it again once
+      // it is back.
+      this.#watcher?.close();
+      this.#watcher = undefined;
     }
     const wanted = names.filter((n) => this.#wants(n));
     const present = new Set(wanted);
+    for (const name of this.#linked.keys()) if (!present.has(name)) this.#linked.delete(name);
     for (const [name, entry] of [...this.#entries]) {
       // A file noted after the listing began (a snapshot just written) is not in it.
       if (!present.has(name) && (readAt.get(entry) ?? 0) < started) this.#delete(name);
@@ -163,10 +170,12 @@ export class FileCatalog {
       this.#delete(name);
       return undefined;
     }
-    if (!stats.isFile()) {
+    if (!isOwnFile(stats)) {
+      if (stats.isFile()) this.#warnLinked(name, stats.ino, stats.nlink);
       this.#delete(name);
       return undefined;
     }
+    this.#linked.delete(name);
     const entry: CatalogEntry = {
       name,
       size: stats.size,
@@ -193,6 +202,15 @@ export class FileCatalog {
   /** A file was deleted. */
   forget(name: string): void {
     this.#delete(name);
+  }
+
+  #warnLinked(name: string, ino: number, links: number): void {
+    if (this.#linked.get(name) === ino) return;
+    this.#linked.set(name, ino);
+    this.#options.log.warn(
+      { dir: this.dir, filename: name, links },
+      'a media file has other hard links: it is not listed, served or deleted (copy it in instead)',
+    );
   }
 
   #wants(name: string): boolean {

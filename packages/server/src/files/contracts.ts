@@ -87,7 +87,7 @@ export const getRecordingInfo = defineMethod({
     codec: z.string().nullable(),
     resolution: z.string().nullable(),
   }),
-  errors: ['file_not_found', 'invalid_filename'],
+  errors: ['file_not_found', 'invalid_filename', 'rate_limited', 'storage_unavailable'],
 });
 
 export const getSnapshotInfo = defineMethod({
@@ -98,7 +98,7 @@ export const getSnapshotInfo = defineMethod({
   result: listedFile.omit({ duration: true, in_progress: true }).extend({
     resolution: z.string().nullable(),
   }),
-  errors: ['file_not_found', 'invalid_filename'],
+  errors: ['file_not_found', 'invalid_filename', 'rate_limited', 'storage_unavailable'],
 });
 
 export const deleteRecording = defineMethod({
@@ -107,7 +107,7 @@ export const deleteRecording = defineMethod({
   access: 'operator',
   params: filenameParam,
   result: deleted,
-  errors: ['file_not_found', 'invalid_filename', 'recording_in_progress'],
+  errors: ['file_not_found', 'invalid_filename', 'recording_in_progress', 'storage_unavailable'],
 });
 
 export const deleteSnapshot = defineMethod({
@@ -116,7 +116,7 @@ export const deleteSnapshot = defineMethod({
   access: 'operator',
   params: filenameParam,
   result: deleted,
-  errors: ['file_not_found', 'invalid_filename'],
+  errors: ['file_not_found', 'invalid_filename', 'storage_unavailable'],
 });
 
 const policy = z.object({
@@ -155,6 +155,8 @@ export const getStorageInfo = defineMethod({
     /** The retention policy in force. */
     retention: policy,
   }),
+  /** -1012: the recordings directory is missing or unreadable. */
+  errors: ['storage_unavailable'],
 });
 
 export const setRetentionPolicy = defineMethod({

@@ -6,31 +6,49 @@
  * - Path safety: the route takes exactly one segment of the raw URL, decodes it once, and
  *   serves it only when it is a plain media name (letters, digits, `.`, `_`, `-`; no `..`,
  *   no separator of any kind after decoding, no NUL, nothing hidden). A symbolic link is
- *   followed only when it stays inside the directory. Anything else is a 400 or a 404.
+ *   followed only when it stays inside the directory, and a file with another hard link
+ *   is not served. Anything else is a 400 or a 404.
  * - Streaming (never buffered whole), with Content-Type, Content-Length,
  *   Content-Disposition, ETag and Last-Modified; If-None-Match / If-Modified-Since (304);
  *   one byte range (206), unsatisfiable ranges (416), If-Range.
+ * - Bounds: downloads at once (503), downloads per client address (429), and a client that
+ *   takes nothing for the idle timeout is cut, so clients that stop reading cannot hold
+ *   the slots (or the memory) for long. Each download holds one read buffer.
  * - An audit line per download, with who, what, how much and the status.
  */
 import { constants, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import type { HttpAuthResult } from '../auth/index.js';
 import type { Principal, Role } from '../rpc/index.js';
 import type { Logger } from '../logging/index.js';
 import { sendJson } from '../transport/index.js';
-import { isMediaName, resolveInside } from './names.js';
+import { describeFault, dirProblem } from './faults.js';
+import { isMediaName, isOwnFile, resolveInside } from './names.js';
+import { sendRange } from './send.js';
 
 export type FileKind = 'recordings' | 'snapshots';
+
+/** Why a download was refused or cut (the `reason` of camera_service_dropped_total). */
+export type DownloadDrop = 'download_limit' | 'ip_download_limit' | 'idle_timeout';
 
 export interface DownloadDeps {
   /** The directory and the extensions served, per kind. */
   dirs: () => Record<FileKind, { dir: string; extensions: readonly string[] }>;
   authorize: (req: IncomingMessage, role: Role) => Promise<HttpAuthResult>;
   audit: Logger;
+  /** Refusals and cuts. */
+  log: Logger;
   /** Downloads served at once (server.max_downloads). */
   maxDownloads: () => number;
+  /** Downloads one client address may hold at once (server.max_downloads_per_ip). */
+  maxDownloadsPerIp: () => number;
+  /** A download whose client takes nothing for this long is cut (server.download_idle_timeout_seconds). */
+  idleTimeoutMs: () => number;
+  /** The client's address, for the per-address share and the audit (default: the peer's). */
+  clientAddress?: (req: IncomingMessage) => string;
+  /** Told each refusal or cut, with its reason. */
+  onDrop?: (reason: DownloadDrop) => void;
 }
 
 const ROUTE = /^\/files\/(recordings|snapshots)\/([^/]*)$/;
@@ -40,37 +58,77 @@ const TYPES: Record<string, string> = {
   jpg: 'image/jpeg',
   jpeg: 'image/jpeg',
 };
-/** Bigger reads than the 64 KiB default: fewer syscalls and writes on large recordings. */
-const READ_CHUNK = 4 * 1024 * 1024;
-
 /** Whether a request is for the download routes (everything under /files/). */
 export function isFileRequest(req: IncomingMessage): boolean {
   return (req.url ?? '').startsWith('/files/');
 }
 
 /**
- * The download handler. At most `maxDownloads()` run at once (each holds a read buffer of
- * READ_CHUNK and the socket's): more answer 503 with Retry-After.
+ * The download handler. At most `maxDownloads()` run at once, at most
+ * `maxDownloadsPerIp()` of them for one client address: more answer 503 or 429 with
+ * Retry-After.
  */
 export function downloadHandler(
   deps: DownloadDeps,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   let active = 0;
+  const perAddress = new Map<string, number>();
+  const addressOf = deps.clientAddress ?? ((req) => req.socket.remoteAddress ?? 'unknown');
+  const refuse = (
+    res: ServerResponse,
+    reason: DownloadDrop,
+    detail: Record<string, unknown>,
+    answer: { status: number; error: string; retryAfter: string },
+  ) => {
+    deps.onDrop?.(reason);
+    deps.log.warn(
+      { reason, ...detail },
+      reason === 'download_limit'
+        ? 'download refused: limit reached'
+        : 'download refused: per-address limit reached',
+    );
+    sendJson(res, answer.status, { error: answer.error }, { 'retry-after': answer.retryAfter });
+  };
   return async (req, res) => {
-    if (active >= deps.maxDownloads()) {
-      sendJson(
+    const remote = addressOf(req);
+    const mine = perAddress.get(remote) ?? 0;
+    const perIp = deps.maxDownloadsPerIp();
+    if (mine >= perIp) {
+      refuse(
         res,
-        503,
-        { error: 'Too many downloads at once: try again in a moment.' },
-        { 'retry-after': '1' },
+        'ip_download_limit',
+        { limit: perIp, remote },
+        {
+          status: 429,
+          error: `This address already has ${perIp} downloads running, the most allowed at once: wait for one to finish, then try again.`,
+          retryAfter: '5',
+        },
+      );
+      return;
+    }
+    const max = deps.maxDownloads();
+    if (active >= max) {
+      refuse(
+        res,
+        'download_limit',
+        { limit: max, remote },
+        {
+          status: 503,
+          error: 'Too many downloads at once: try again in a moment.',
+          retryAfter: '1',
+        },
       );
       return;
     }
     active += 1;
+    perAddress.set(remote, mine + 1);
     try {
-      await serveFileRequest(req, res, deps);
+      await serveFileRequest(req, res, deps, remote);
     } finally {
       active -= 1;
+      const left = (perAddress.get(remote) ?? 1) - 1;
+      if (left > 0) perAddress.set(remote, left);
+      else perAddress.delete(remote);
     }
   };
 }
@@ -79,6 +137,7 @@ async function serveFileRequest(
   req: IncomingMessage,
   res: ServerResponse,
   deps: DownloadDeps,
+  remote: string,
 ): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     sendJson(
@@ -124,8 +183,17 @@ async function serveFileRequest(
     ? await open(file, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => null)
     : null;
   const stats = handle ? await handle.stat().catch(() => null) : null;
-  if (!handle || !stats?.isFile()) {
+  if (!handle || !stats || !isOwnFile(stats)) {
     await handle?.close();
+    // Absent because the whole directory is gone or unreadable: say that instead.
+    const problem = await dirProblem(dir, false);
+    if (problem) {
+      const what = describeFault(kind, problem);
+      sendJson(res, 503, {
+        error: `${what.charAt(0).toUpperCase()}${what.slice(1)}: ${kind} cannot be downloaded; tell the administrator.`,
+      });
+      return;
+    }
     sendJson(res, 404, { error: `There is no ${kind.slice(0, -1)} named ${name}.` });
     return;
   }
@@ -136,7 +204,8 @@ async function serveFileRequest(
       name,
       kind,
       principal: auth.principal,
-      audit: deps.audit,
+      remote,
+      deps,
     });
   } finally {
     await handle.close().catch(() => undefined);
@@ -149,7 +218,8 @@ interface Target {
   name: string;
   kind: FileKind;
   principal: Principal;
-  audit: Logger;
+  remote: string;
+  deps: DownloadDeps;
 }
 
 async function respond(req: IncomingMessage, res: ServerResponse, target: Target): Promise<void> {
@@ -168,10 +238,10 @@ async function respond(req: IncomingMessage, res: ServerResponse, target: Target
     'x-content-type-options': 'nosniff',
   };
   const audit = (status: number, bytes: number, range: string | null, completed = true) =>
-    target.audit.info(
+    target.deps.audit.info(
       {
         event: 'file_download',
-        remote: req.socket.remoteAddress,
+        remote: target.remote,
         subject: target.principal.subject,
         role: target.principal.role,
         kind,
@@ -217,27 +287,20 @@ async function respond(req: IncomingMessage, res: ServerResponse, target: Target
     audit(status, 0, req.headers.range ?? null);
     return;
   }
-  // The descriptor stays ours (autoClose off): the caller closes it after the response.
-  const stream = handle.createReadStream({
-    start,
-    end,
-    highWaterMark: READ_CHUNK,
-    autoClose: false,
-  });
-  try {
-    await pipeline(stream, res);
-  } catch {
-    // The client went away: nothing to answer.
+  const idleMs = target.deps.idleTimeoutMs();
+  const { sent, idle } = await sendRange(handle, res, start, length, idleMs);
+  if (idle) {
+    target.deps.onDrop?.('idle_timeout');
+    target.deps.log.warn(
+      { reason: 'idle_timeout', remote: target.remote, kind, filename: name, bytes: sent },
+      `download cut: the client took nothing for ${idleMs / 1000} s`,
+    );
   }
   // A file cut short while it was sent (shorter than Content-Length promised): the
   // connection cannot be reused.
-  if (stream.bytesRead < length) res.destroy();
-  audit(
-    status,
-    stream.bytesRead,
-    req.headers.range ?? null,
-    res.writableFinished && stream.bytesRead === length,
-  );
+  if (sent < length) res.destroy();
+  else res.end();
+  audit(status, sent, req.headers.range ?? null, sent === length);
 }
 
 function notModified(req: IncomingMessage, etag: string, mtimeMs: number): boolean {

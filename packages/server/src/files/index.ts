@@ -1,4 +1,22 @@
-export { checkFilename, fileTimestamp, isMediaName, recordingName, snapshotName } from './names.js';
+export {
+  checkFilename,
+  fileTimestamp,
+  isMediaName,
+  isOwnFile,
+  recordingName,
+  snapshotName,
+} from './names.js';
+export { Limiter, probeLimiter } from './limiter.js';
+export type { LimiterOptions, Limits } from './limiter.js';
+export {
+  checkDir,
+  describeFault,
+  dirProblem,
+  faultCause,
+  storageError,
+  storageFault,
+} from './faults.js';
+export type { DirCause, MediaKind } from './faults.js';
 export { thresholdStatus, volumeUsage } from './storage.js';
 export type { ThresholdStatus, VolumeUsage } from './storage.js';
 export { probeDuration, probeMedia } from './probe.js';
@@ -6,7 +24,7 @@ export type { MediaFacts } from './probe.js';
 export { FileCatalog } from './catalog.js';
 export type { CatalogEntry, SortOrder } from './catalog.js';
 export { downloadHandler, isFileRequest } from './http.js';
-export type { DownloadDeps, FileKind } from './http.js';
+export type { DownloadDeps, DownloadDrop, FileKind } from './http.js';
 export { RetentionService } from './retention.js';
 export type { CleanupResult, PolicyType, RetentionPolicy } from './retention.js';
 export { EXTENSIONS, FilesService } from './service.js';

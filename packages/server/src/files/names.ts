@@ -3,6 +3,7 @@
  * and the rules a caller's name must follow (SPEC section 5).
  */
 import { randomBytes } from 'node:crypto';
+import type { Stats } from 'node:fs';
 import { lstat, realpath } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ServiceError } from '../errors/index.js';
@@ -86,4 +87,13 @@ export async function resolveInside(
   ]);
   if (!real || !realDir || dirname(real) !== realDir) return null;
   return isMediaName(basename(real), extensions) ? real : null;
+}
+
+/**
+ * Whether what a media name leads to may be listed, served, probed or deleted: a regular
+ * file with no other hard link. A second link could be anywhere on the volume, so a file
+ * linked into the directory from outside it (or out of it) is treated as absent.
+ */
+export function isOwnFile(stats: Stats): boolean {
+  return stats.isFile() && stats.nlink === 1;
 }

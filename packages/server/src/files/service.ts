@@ -10,7 +10,9 @@ import type { Config } from '../config/index.js';
 import { ServiceError } from '../errors/index.js';
 import type { Logger } from '../logging/index.js';
 import { FileCatalog, type CatalogEntry, type SortOrder } from './catalog.js';
+import { checkDir, describeFault, dirProblem, storageFault } from './faults.js';
 import type { FileKind } from './http.js';
+import { probeLimiter, type Limiter } from './limiter.js';
 import { checkFilename } from './names.js';
 import { probeMedia, type MediaFacts } from './probe.js';
 import { RetentionService } from './retention.js';
@@ -52,7 +54,11 @@ export interface FilesOptions {
   registry?: Registry;
   /** How often the catalogs list their directories again (default 60 s). */
   rescanMs?: number;
+  /** The limiter every ffprobe goes through, shared with the recorder (default: its own). */
+  probes?: Limiter;
 }
+
+const NO_FACTS: MediaFacts = { duration: null, codec: null, width: null, height: null };
 
 /** A file's stream path: what stands before its date (`camera0_2025-...`). */
 function streamOf(name: string): string | null {
@@ -68,10 +74,12 @@ export class FilesService {
   /** ffprobe facts per file, valid while its size and mtime are unchanged. */
   readonly #facts = new Map<string, { size: number; mtimeMs: number; facts: MediaFacts }>();
   readonly #probing = new Map<string, Promise<MediaFacts>>();
+  readonly #probes: Limiter;
   #lastStatus: ThresholdStatus | null = null;
 
   constructor(options: FilesOptions) {
     this.#options = options;
+    this.#probes = options.probes ?? probeLimiter(options.config);
     const storage = options.config().storage;
     const catalog = (kind: FileKind, dir: string) =>
       new FileCatalog({
@@ -142,7 +150,10 @@ export class FilesService {
     };
   }
 
-  /** Facts about one file, from ffprobe (cached): -1011 for a bad name, -1004 when missing. */
+  /**
+   * Facts about one file, from ffprobe (cached): -1011 for a bad name, -1004 when missing,
+   * -32002 when too many probes wait already.
+   */
   async info(kind: FileKind, filename: string) {
     const entry = await this.#existing(kind, filename);
     const file = join(this.catalog(kind).dir, entry.name);
@@ -155,8 +166,9 @@ export class FilesService {
       const key = `${file}\0${entry.size}\0${entry.mtimeMs}`;
       let probing = this.#probing.get(key);
       if (!probing) {
-        probing = probeMedia(file)
-          .catch(() => ({ duration: null, codec: null, width: null, height: null }))
+        // A file ffprobe cannot read has no facts (cached as such); a refusal is not cached.
+        probing = this.#probes
+          .run(() => probeMedia(file).catch(() => NO_FACTS))
           .finally(() => this.#probing.delete(key));
         this.#probing.set(key, probing);
       }
@@ -186,7 +198,9 @@ export class FilesService {
     try {
       await unlink(file);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw storageFault(error, kind, `${kind} cannot be deleted`);
+      }
     }
     catalog.forget(entry.name);
     this.#options.audit.info(
@@ -200,12 +214,13 @@ export class FilesService {
     };
   }
 
-  /** Usage of the volume holding the recordings, and what the media takes of it. */
+  /**
+   * Usage of the volume holding the recordings, and what the media takes of it; -1012 when
+   * the recordings directory is missing or unreadable.
+   */
   async storageInfo() {
     const storage = this.#options.config().storage;
-    const usage: VolumeUsage = await volumeUsage(this.recordings.dir);
-    const status = thresholdStatus(usage.usage_percentage, storage);
-    this.#noteStatus(status, usage.usage_percentage);
+    const { usage, status } = await this.#usage();
     return {
       ...usage,
       recordings_size: this.recordings.totalBytes,
@@ -223,32 +238,72 @@ export class FilesService {
     };
   }
 
-  /** The storage health component: degraded from warn, unhealthy at critical. */
+  /**
+   * The storage health component: unhealthy when a media directory is missing, unreadable
+   * or not writable (saying which and what fails), or at critical; degraded from warn.
+   */
   async healthReport() {
-    const info = await this.storageInfo();
-    const details = {
-      usage_percentage: info.usage_percentage,
-      threshold_status: info.threshold_status,
-      available_space: info.available_space,
-      recordings_size: info.recordings_size,
-      snapshots_size: info.snapshots_size,
+    const consequences: Record<FileKind, string> = {
+      recordings: 'recordings cannot be saved',
+      snapshots: 'snapshots cannot be saved',
     };
-    switch (info.threshold_status) {
+    const problems: string[] = [];
+    const directories: Record<string, string> = {};
+    for (const kind of ['recordings', 'snapshots'] as const) {
+      const cause = await dirProblem(this.catalog(kind).dir, true);
+      directories[kind] = cause ?? 'ok';
+      if (cause) problems.push(`${describeFault(kind, cause)}: ${consequences[kind]}`);
+    }
+    const measured = await this.#usage().catch(() => null);
+    const details = {
+      directories,
+      ...(measured && {
+        usage_percentage: measured.usage.usage_percentage,
+        threshold_status: measured.status,
+        available_space: measured.usage.available_space,
+      }),
+      recordings_size: this.recordings.totalBytes,
+      snapshots_size: this.snapshots.totalBytes,
+    };
+    if (problems.length > 0) {
+      return { status: 'unhealthy' as const, message: problems.join('; '), details };
+    }
+    if (!measured) {
+      return {
+        status: 'unhealthy' as const,
+        message: 'the use of the recordings volume cannot be read',
+        details,
+      };
+    }
+    const percent = measured.usage.usage_percentage;
+    switch (measured.status) {
       case 'ok':
         return { status: 'healthy' as const, details };
       case 'critical':
         return {
           status: 'unhealthy' as const,
-          message: `the disk is ${info.usage_percentage}% full: recordings are stopped and refused`,
+          message: `the disk is ${percent}% full: recordings are stopped and refused`,
           details,
         };
       default:
         return {
           status: 'degraded' as const,
-          message: `the disk is ${info.usage_percentage}% full (${info.threshold_status})${info.threshold_status === 'block' ? ': new recordings are refused' : ''}`,
+          message: `the disk is ${percent}% full (${measured.status})${measured.status === 'block' ? ': new recordings are refused' : ''}`,
           details,
         };
     }
+  }
+
+  async #usage(): Promise<{ usage: VolumeUsage; status: ThresholdStatus }> {
+    let usage: VolumeUsage;
+    try {
+      usage = await volumeUsage(this.recordings.dir);
+    } catch (error) {
+      throw storageFault(error, 'recordings', 'storage use cannot be measured');
+    }
+    const status = thresholdStatus(usage.usage_percentage, this.#options.config().storage);
+    this.#noteStatus(status, usage.usage_percentage);
+    return { usage, status };
   }
 
   #noteStatus(status: ThresholdStatus, percent: number): void {
@@ -269,6 +324,8 @@ export class FilesService {
     // The catalog may lag a writer by an event: ask the file system.
     const entry = await catalog.note(name);
     if (!entry) {
+      // Not there because the whole directory is gone or unreadable: say that instead.
+      await checkDir(catalog.dir, kind, false, `${kind} cannot be read`);
       throw new ServiceError(
         'file_not_found',
         `There is no ${kind.slice(0, -1)} named ${name}: list_${kind} lists them.`,
@@ -300,7 +357,7 @@ export class FilesService {
   #metrics(registry: Registry): void {
     const recordings = this.recordings;
     const snapshots = this.snapshots;
-    const usage = () => this.storageInfo();
+    const usage = () => this.#usage();
     new Gauge({
       name: 'camera_service_media_bytes',
       help: 'Bytes of media files, by kind.',
@@ -327,9 +384,11 @@ export class FilesService {
       registers: [registry],
       async collect() {
         try {
-          this.set((await usage()).usage_percentage);
+          this.set((await usage()).usage.usage_percentage);
         } catch {
-          // the directory is unreadable: the health check says so
+          // The directory is missing or unreadable: no sample rather than a made-up 0 (the
+          // storage health component says why).
+          this.remove();
         }
       },
     });
