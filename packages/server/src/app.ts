@@ -312,6 +312,8 @@ export class App {
       maxDownloadsPerIp: () => this.#config.current.server.max_downloads_per_ip,
       idleTimeoutMs: () => this.#config.current.server.download_idle_timeout_seconds * 1000,
       onDrop: (reason) => this.metrics.dropped('download', reason),
+      // Shares and audit lines per real client, also behind a trusted proxy.
+      clientAddress: (req) => this.clients.address(req),
     });
     this.cameras.setHooks({
       recording: (device) => this.recordings.state(device),

@@ -50,6 +50,16 @@ describe('behind a reverse proxy', () => {
       await call(other, 'authenticate', { auth_token: 'wrong' });
       const failure = await t.logs.waitFor((r) => r.event === 'auth_failure');
       assert.equal(failure.remote, '203.0.113.8');
+      // Downloads too: the throttle and the audit see the client behind the proxy.
+      const port = new URL(t.wsUrl).port;
+      const download = await fetch(`http://127.0.0.1:${port}/files/snapshots/x.jpg`, {
+        headers: { authorization: 'Bearer wrong', 'x-forwarded-for': '203.0.113.9' },
+      });
+      assert.equal(download.status, 401);
+      const httpFailure = await t.logs.waitFor(
+        (r) => r.event === 'auth_failure' && r.remote === '203.0.113.9',
+      );
+      assert.match(String(httpFailure.via), /GET \/files\/snapshots/);
 
       const viewer = (await open(t, {
         ...from('198.51.100.4'),
