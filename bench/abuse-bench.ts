@@ -7,7 +7,7 @@
  *
  * Every case is bounded in count and time. Environment: BENCH_ABUSE_PIPELINE_MB (default
  * 60), BENCH_ABUSE_IDLE_RTSP (idle connections, default 2000), BENCH_ABUSE_PROBES
- * (default 200), BENCH_ABUSE_TTFF (first-frame samples per mode, default 10).
+ * (default 200), BENCH_ABUSE_TTFF (first-frame samples per mode, default 20).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -49,7 +49,11 @@ interface CaseResult {
 export interface AbuseReport {
   settings: { pipelineMb: number; idleRtsp: number; probes: number; ttffSamples: number };
   cases: CaseResult[];
-  firstFrame: { anonymous: LatencySummary | null; withCredential: LatencySummary | null };
+  firstFrame: {
+    anonymous: LatencySummary | null;
+    queryToken: LatencySummary | null;
+    keyAsPassword: LatencySummary | null;
+  };
   error: string | null;
 }
 
@@ -96,8 +100,12 @@ async function measure(context: SectionContext, report: AbuseReport): Promise<vo
   ]);
   let server: ServerHandle | undefined;
   let reader: ChildProcess | undefined;
+  let onReload: (() => void) | undefined;
   try {
     server = await startServer({
+      onLog: (entry) => {
+        if (entry.msg === 'configuration reloaded') onReload?.();
+      },
       repoRoot: context.repoRoot,
       scratchDir: dir,
       maxConnections: 100,
@@ -161,6 +169,7 @@ async function measure(context: SectionContext, report: AbuseReport): Promise<vo
     const token = credentials.adminJwt;
     const url = `rtsp://127.0.0.1:${target.rtspPort}/test0`;
     const withToken = `rtsp://127.0.0.1:${target.rtspPort}/test0?token=${token}`;
+    const withKey = `rtsp://bench:${credentials.apiKey}@127.0.0.1:${target.rtspPort}/test0`;
     reader = spawn(
       'ffmpeg',
       ['-v', 'error', '-rtsp_transport', 'tcp', '-i', withToken, '-f', 'null', '-'],
@@ -170,13 +179,12 @@ async function measure(context: SectionContext, report: AbuseReport): Promise<vo
     );
     track(reader);
     await timeToFirstFrame(withToken, 1); // waits until the stream is up
-    report.firstFrame.withCredential = await timeToFirstFrame(
-      withToken,
-      report.settings.ttffSamples,
-    );
+    report.firstFrame.queryToken = await timeToFirstFrame(withToken, report.settings.ttffSamples);
+    report.firstFrame.keyAsPassword = await timeToFirstFrame(withKey, report.settings.ttffSamples);
     writeFileSync(configFile, config('anonymous'));
+    const reloaded = new Promise<void>((resolve) => (onReload = resolve));
     process.kill(server.pid, 'SIGHUP');
-    await new Promise((r) => setTimeout(r, 500));
+    await reloaded;
     report.firstFrame.anonymous = await timeToFirstFrame(url, report.settings.ttffSamples);
   } finally {
     if (reader) await terminate(reader, 2000);
@@ -210,8 +218,9 @@ function format(report: AbuseReport): string {
       : `  ${label}: p50 ${fmtMs(s.p50Ms)} ms, p90 ${fmtMs(s.p90Ms)} ms, max ${fmtMs(s.maxMs)} ms (N = ${s.count})`;
   lines.push(
     'Time to first frame over RTSP (ffmpeg, stream running):',
-    ttff('anonymous viewing', report.firstFrame.anonymous),
-    ttff('with a credential (401, then Basic, checked)', report.firstFrame.withCredential),
+    ttff('anonymous viewing (no check)', report.firstFrame.anonymous),
+    ttff('a JWT in ?token= (checked, then cached)', report.firstFrame.queryToken),
+    ttff('an API key as the password (401, then Basic)', report.firstFrame.keyAsPassword),
   );
   if (report.error !== null) lines.push(`  FAILED: ${report.error}`);
   return `${lines.join('\n')}\n`;
@@ -226,10 +235,10 @@ export const abuseSection: Section = {
         pipelineMb: Math.round(envNumber(context.env, 'BENCH_ABUSE_PIPELINE_MB', 60, 1000)),
         idleRtsp: Math.round(envNumber(context.env, 'BENCH_ABUSE_IDLE_RTSP', 2000, 20_000)),
         probes: Math.round(envNumber(context.env, 'BENCH_ABUSE_PROBES', 200, 2000)),
-        ttffSamples: Math.round(envNumber(context.env, 'BENCH_ABUSE_TTFF', 10, 200)),
+        ttffSamples: Math.round(envNumber(context.env, 'BENCH_ABUSE_TTFF', 20, 200)),
       },
       cases: [],
-      firstFrame: { anonymous: null, withCredential: null },
+      firstFrame: { anonymous: null, queryToken: null, keyAsPassword: null },
       error: null,
     };
     return measured(context, report, measure, format);

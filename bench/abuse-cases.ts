@@ -91,9 +91,13 @@ export async function crashTargets(target: Target): Promise<Outcome> {
     statuses.set(status, (statuses.get(status) ?? 0) + 1);
   }
   const live = await fetch(`${target.healthUrl}/health/live`).then((r) => r.status);
+  const count = (test: (status: number | null) => boolean) =>
+    [...statuses].filter(([status]) => test(status)).reduce((sum, [, n]) => sum + n, 0);
   return {
     answered_400: statuses.get(400) ?? 0,
-    other: 1000 - (statuses.get(400) ?? 0),
+    answered_404: statuses.get(404) ?? 0,
+    answered_5xx: count((s) => s !== null && s >= 500),
+    unanswered: statuses.get(null) ?? 0,
     alive_after: live === 200,
   };
 }
@@ -146,7 +150,6 @@ export async function rtspPipelined(target: Target, megabytes: number): Promise<
 /** `count` idle TCP connections to the RTSP port: how many the relay holds, and for how long. */
 export async function rtspIdle(target: Target, count: number): Promise<Outcome> {
   const sockets: net.Socket[] = [];
-  let refused = 0;
   const closedTimes: number[] = [];
   const started = performance.now();
   for (let i = 0; i < count; i += 1) {
@@ -157,7 +160,7 @@ export async function rtspIdle(target: Target, count: number): Promise<Outcome> 
   }
   await new Promise((r) => setTimeout(r, 1000));
   const peakFds = openFds(target.pid);
-  refused = closedTimes.length;
+  const closedFirstSecond = closedTimes.length;
   // Every one is closed by the read timeout (MediaMTX's readTimeout).
   const deadline = performance.now() + 30_000;
   while (closedTimes.length < count && performance.now() < deadline) {
@@ -166,8 +169,7 @@ export async function rtspIdle(target: Target, count: number): Promise<Outcome> 
   for (const socket of sockets) socket.destroy();
   return {
     opened: count,
-    closed_at_once: refused,
-    held: count - refused,
+    closed_within_1s: closedFirstSecond,
     server_fds_while_held: peakFds,
     all_closed_after_ms: closedTimes.length >= count ? Math.round(Math.max(...closedTimes)) : null,
   };
