@@ -2,7 +2,9 @@
  * An HTTP listener that no request can take down: the handler runs inside one guard that
  * turns any exception into a 500 for that request only; requests Node cannot parse get
  * 400 (431 for oversized headers); a request whose head and body do not arrive within
- * `readTimeoutMs` (MediaMTX's readTimeout) gets 408 and is closed, and reported.
+ * `readTimeoutMs` (MediaMTX's readTimeout) gets 408 and is closed, and reported; a
+ * connection that takes nothing of its answer for `writeTimeoutMs` (MediaMTX's
+ * writeTimeout) is closed, and reported; at most `maxConnections` are held at once.
  */
 import http, { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -11,8 +13,12 @@ export type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<voi
 
 export interface ListenerOptions {
   readTimeoutMs: number;
-  /** A connection closed because its request did not arrive in time. */
-  onTimeout?: (remote: string | undefined) => void;
+  /** A connection that makes no progress (nothing read or written) for this long is closed. */
+  writeTimeoutMs?: number;
+  /** Connections held at once; more wait in the kernel's queue. */
+  maxConnections?: number;
+  /** A connection closed because its request did not arrive, or its answer did not leave, in time. */
+  onTimeout?: (remote: string | undefined, reason: 'read_timeout' | 'write_timeout') => void;
   log?: (level: 'info' | 'warn', fields: Record<string, unknown>, message: string) => void;
   name: string;
 }
@@ -45,7 +51,7 @@ export function createListener(handler: Handler, options: ListenerOptions): http
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     const remote = (socket as Duplex & { remoteAddress?: string }).remoteAddress;
     const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-    if (timedOut) options.onTimeout?.(remote);
+    if (timedOut) options.onTimeout?.(remote, 'read_timeout');
     const message = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
     if (error.code === 'ECONNRESET' || !socket.writable || message?.headersSent) {
       socket.destroy();
@@ -56,5 +62,14 @@ export function createListener(handler: Handler, options: ListenerOptions): http
     // Closed once the answer is out, whether or not the peer closes its side.
     (socket as Duplex & { destroySoon(): void }).destroySoon();
   });
+  if (options.maxConnections !== undefined) server.maxConnections = options.maxConnections;
+  if (options.writeTimeoutMs !== undefined) {
+    // A client that stops reading an answer leaves its socket idle: nothing more can be
+    // written to it. (Idle keep-alive sockets are closed sooner, by keepAliveTimeout.)
+    server.setTimeout(options.writeTimeoutMs, (socket) => {
+      options.onTimeout?.(socket.remoteAddress, 'write_timeout');
+      socket.destroy();
+    });
+  }
   return server;
 }

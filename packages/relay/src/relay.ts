@@ -118,8 +118,10 @@ export class Relay {
       ? createListener(this.hls.handler(), {
           name: 'hls',
           readTimeoutMs,
-          onTimeout: (remote) =>
-            onDrop({ listener: 'hls', reason: 'read_timeout', ...(remote && { remote }) }),
+          writeTimeoutMs: options.writeTimeoutMs ?? RTSP_DEFAULTS.writeTimeoutMs,
+          maxConnections: options.maxConnections ?? RTSP_DEFAULTS.maxConnections,
+          onTimeout: (remote, reason) =>
+            onDrop({ listener: 'hls', reason, ...(remote && { remote }) }),
           ...(log && { log }),
         })
       : null;
