@@ -65,6 +65,25 @@ function closedPromise(socket: net.Socket): Promise<void> {
   return new Promise((resolve) => socket.on('close', () => resolve()));
 }
 
+/** Writes RTP packets into the stream until the relay reports a drop; resolves with it. */
+async function floodUntilDropped(
+  relay: { dropped(): Promise<unknown> },
+  stream: { write(track: number, rtcp: boolean, packet: Buffer): void },
+): Promise<unknown> {
+  const dropped = relay.dropped();
+  let done = false;
+  void dropped.then(() => (done = true));
+  const packet = Buffer.alloc(1400);
+  packet[0] = 0x80;
+  packet[1] = 96;
+  packet[12] = 0x41;
+  while (!done) {
+    for (let i = 0; i < 50; i += 1) stream.write(0, false, packet);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return dropped;
+}
+
 describe('RTSP connection limit', () => {
   it('closes a new connection at once past maxConnections, and accepts again once one leaves', async () => {
     const relay = await start({ maxConnections: 3 });
@@ -164,18 +183,7 @@ describe('RTSP write timeout and pipelining', () => {
     const reader = await RawReader.connect(relay.url('cam'));
     await reader.play(relay.url('cam'));
     reader.socket.pause(); // stops reading: kernel buffers fill, then the relay's
-    const dropped = relay.dropped();
-    let done = false;
-    void dropped.then(() => (done = true));
-    const packet = Buffer.alloc(1400);
-    packet[0] = 0x80;
-    packet[1] = 96;
-    packet[12] = 0x41;
-    while (!done) {
-      for (let i = 0; i < 50; i += 1) stream.write(0, false, packet);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    assert.deepEqual(await dropped, {
+    assert.deepEqual(await floodUntilDropped(relay, stream), {
       listener: 'rtsp',
       reason: 'write_timeout',
       remote: '127.0.0.1',
@@ -191,18 +199,7 @@ describe('RTSP write timeout and pipelining', () => {
     const reader = await RawReader.connect(relay.url('cam'));
     await reader.play(relay.url('cam'));
     reader.socket.pause();
-    const dropped = relay.dropped();
-    let done = false;
-    void dropped.then(() => (done = true));
-    const packet = Buffer.alloc(1400);
-    packet[0] = 0x80;
-    packet[1] = 96;
-    packet[12] = 0x41;
-    while (!done) {
-      for (let i = 0; i < 50; i += 1) stream.write(0, false, packet);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    assert.deepEqual(await dropped, {
+    assert.deepEqual(await floodUntilDropped(relay, stream), {
       listener: 'rtsp',
       reason: 'slow_reader',
       remote: '127.0.0.1',

@@ -10,6 +10,7 @@
  */
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { StreamAuthRequest } from '../auth/index.js';
 import type { Logger } from '../logging/index.js';
 import { closeServer, createHttpServer, listen, sendJson, targetPath } from '../transport/index.js';
 
@@ -17,19 +18,9 @@ export const AUTH_HOOK_PATH = '/mediamtx/auth';
 const MAX_BODY_BYTES = 16 * 1024;
 const FIELDS = ['ip', 'user', 'password', 'token', 'action', 'path', 'protocol', 'query'] as const;
 
-/** MediaMTX's request body: every field a string, `id` a UUID or null. */
-export interface HookRequest {
-  ip: string;
-  user: string;
-  password: string;
-  token: string;
-  action: string;
-  path: string;
-  protocol: string;
-  id: string | null;
-  query: string;
-}
-
+/** MediaMTX's request body (every field a string, `id` a UUID or null), and the answer. */
+export type HookRequest = StreamAuthRequest;
+/** What the checker answers; a StreamDecision is one. */
 export type HookDecision = { allow: true } | { allow: false; status: number; reason: string };
 
 /** Reads a body into a HookRequest, or null when it is not one. */

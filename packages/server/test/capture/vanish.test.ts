@@ -9,6 +9,7 @@ import { existsSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { RpcError, type CameraServiceClient } from '@camera-service/sdk';
+import { failure } from '../helpers/outcomes.js';
 import { startApp, type TestApp } from '../helpers/app.js';
 import { until } from '../files/standin.js';
 
@@ -53,13 +54,8 @@ async function startWritten(
 }
 
 async function codeOf(call: Promise<unknown>): Promise<number | 'ok'> {
-  try {
-    await call;
-    return 'ok';
-  } catch (error) {
-    assert.ok(error instanceof RpcError, String(error));
-    return error.code;
-  }
+  const outcome = await failure(call);
+  return outcome === 'ok' ? 'ok' : outcome.code;
 }
 
 describe('a recording whose output vanishes', () => {

@@ -7,39 +7,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { RpcError, type CameraServiceClient } from '@camera-service/sdk';
+import type { CameraServiceClient } from '@camera-service/sdk';
+import { failure, getWithToken } from '../helpers/outcomes.js';
 import { startApp, type TestApp } from '../helpers/app.js';
 
 const CAMERA = { id: 'test0', test_pattern: { size: '320x240', fps: 10, clock: false } };
-
-function get(port: number, path: string, token: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, path, headers: { authorization: `Bearer ${token}` } },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** The error a call fails with (its code and message), or 'ok'. */
-async function failure(call: Promise<unknown>): Promise<{ code: number; message: string } | 'ok'> {
-  try {
-    await call;
-    return 'ok';
-  } catch (error) {
-    assert.ok(error instanceof RpcError, String(error));
-    return { code: error.code, message: error.message };
-  }
-}
 
 async function health(t: TestApp): Promise<{
   http: number;
@@ -146,7 +120,7 @@ describe('media directories that fail', () => {
       message:
         'The recordings directory (storage.recordings_dir) is missing: recordings cannot be read; create it or point storage.recordings_dir elsewhere.',
     });
-    const download = await get(port, `/files/recordings/${known}`, token);
+    const download = await getWithToken(port, `/files/recordings/${known}`, token);
     assert.equal(download.status, 503);
     assert.match(download.body, /recordings directory \(storage\.recordings_dir\) is missing/);
     for (const text of [storage, info].map((a) => JSON.stringify(a)).concat(download.body)) {

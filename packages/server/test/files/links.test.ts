@@ -15,37 +15,12 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { RpcError, type CameraServiceClient } from '@camera-service/sdk';
+import type { CameraServiceClient } from '@camera-service/sdk';
+import { failure, getWithToken } from '../helpers/outcomes.js';
 import { startApp, type TestApp } from '../helpers/app.js';
-
-function get(port: number, path: string, token: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, path, headers: { authorization: `Bearer ${token}` } },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-async function failure(call: Promise<unknown>): Promise<{ code: number; message: string } | 'ok'> {
-  try {
-    await call;
-    return 'ok';
-  } catch (error) {
-    assert.ok(error instanceof RpcError, String(error));
-    return { code: error.code, message: error.message };
-  }
-}
 
 describe('hard links in the media directories', () => {
   let t: TestApp;
@@ -108,7 +83,7 @@ describe('hard links in the media directories', () => {
       'via_2026-01-01_00-00-00_001.mp4',
       'twin_2026-01-01_00-00-01_001.mp4',
     ]) {
-      const res = await get(port, `/files/recordings/${name}`, token);
+      const res = await getWithToken(port, `/files/recordings/${name}`, token);
       assert.equal(res.status, 404, name);
       assert.doesNotMatch(res.body, /SECRET|TWIN/);
       for (const method of ['get_recording_info', 'delete_recording']) {
@@ -119,7 +94,7 @@ describe('hard links in the media directories', () => {
         });
       }
     }
-    assert.equal((await get(port, '/files/snapshots/hard.jpg', token)).status, 404);
+    assert.equal((await getWithToken(port, '/files/snapshots/hard.jpg', token)).status, 404);
     for (const method of ['get_snapshot_info', 'delete_snapshot']) {
       const answer = await failure(operator.request(method, { filename: 'hard.jpg' }));
       assert.equal(answer === 'ok' ? 'ok' : answer.code, -1004, method);
@@ -141,6 +116,6 @@ describe('hard links in the media directories', () => {
       file_size: number;
     };
     assert.equal(info.file_size, 6);
-    assert.equal((await get(port, `/files/recordings/${linked}`, token)).body, 'SECRET');
+    assert.equal((await getWithToken(port, `/files/recordings/${linked}`, token)).body, 'SECRET');
   });
 });

@@ -9,6 +9,7 @@ import { execFile, spawn } from 'node:child_process';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { dropCount } from '../helpers/outcomes.js';
 import { startApp, type TestApp } from '../helpers/app.js';
 
 const run = promisify(execFile);
@@ -29,15 +30,6 @@ async function probe(url: string): Promise<{ width: number; height: number } | s
   } catch (error) {
     return String((error as { stderr?: string }).stderr ?? error);
   }
-}
-
-async function dropCount(t: TestApp, listener: string, reason: string): Promise<number> {
-  const text = await (await fetch(`${t.healthUrl}/metrics`)).text();
-  const match = new RegExp(
-    `^camera_service_dropped_total\\{listener="${listener}",reason="${reason}"\\} (\\d+)$`,
-    'm',
-  ).exec(text);
-  return match ? Number(match[1]) : 0;
 }
 
 describe('stream access through the real service', () => {
@@ -155,8 +147,8 @@ describe('RTSP connection bounds of the embedded relay', () => {
         sockets.push(socket);
       }
       await Promise.all(closed); // the 7 over the cap at once, the 5 held at the timeout
-      assert.equal(await dropCount(t, 'rtsp', 'connection_limit'), 7);
-      assert.equal(await dropCount(t, 'rtsp', 'read_timeout'), 5);
+      assert.equal(await dropCount(t.healthUrl, 'rtsp', 'connection_limit'), 7);
+      assert.equal(await dropCount(t.healthUrl, 'rtsp', 'read_timeout'), 5);
     } finally {
       for (const socket of sockets) socket.destroy();
       await t.stop();

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { WebSocket } from 'ws';
+import { dropCount } from '../helpers/outcomes.js';
 import { startApp, type TestApp } from '../helpers/app.js';
 import { connectRaw } from '../helpers/raw-client.js';
 import { waitForEvent, within } from '../helpers/wait.js';
@@ -16,15 +17,6 @@ async function anonymous(t: TestApp, localAddress: string): Promise<WebSocket> {
   const ws = new WebSocket(t.wsUrl, { localAddress });
   await waitForEvent(ws, 'open');
   return ws;
-}
-
-async function dropCount(t: TestApp, reason: string): Promise<number> {
-  const text = await (await fetch(`${t.healthUrl}/metrics`)).text();
-  const match = new RegExp(
-    `^camera_service_dropped_total\\{listener="websocket",reason="${reason}"\\} (\\d+)$`,
-    'm',
-  ).exec(text);
-  return match ? Number(match[1]) : 0;
 }
 
 function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
@@ -45,7 +37,7 @@ describe('WebSocket admission', () => {
       assert.match(reason, /authentication timeout/);
       const record = await t.logs.waitFor((r) => r.reason === 'auth_timeout');
       assert.equal(record.msg, 'client closed');
-      assert.equal(await dropCount(t, 'auth_timeout'), 1);
+      assert.equal(await dropCount(t.healthUrl, 'websocket', 'auth_timeout'), 1);
       assert.equal(await authenticated.ping(), 'pong', 'an authenticated client stays');
     } finally {
       await t.stop();
@@ -67,7 +59,7 @@ describe('WebSocket admission', () => {
         await Promise.race(held.filter((ws) => ws.readyState === WebSocket.OPEN).map(closed));
       }
       assert.equal(open(), 50, 'at most 50 unauthenticated connections are held');
-      assert.equal(await dropCount(t, 'unauthenticated_evicted'), 50);
+      assert.equal(await dropCount(t.healthUrl, 'websocket', 'unauthenticated_evicted'), 50);
       const admin = await t.connect({ as: 'admin' });
       assert.equal(await admin.ping(), 'pong');
       // The oldest anonymous connection made room; the admin, authenticated, is never evicted.
@@ -91,7 +83,7 @@ describe('WebSocket admission', () => {
         'unexpected-response',
       );
       assert.equal(response.statusCode, 503);
-      assert.equal(await dropCount(t, 'connection_limit'), 1);
+      assert.equal(await dropCount(t.healthUrl, 'websocket', 'connection_limit'), 1);
     } finally {
       await t.stop();
     }
@@ -112,7 +104,7 @@ describe('WebSocket admission', () => {
       await within(gone, 3000, 'the drop');
       const record = await t.logs.waitFor((r) => r.reason === 'ping_flood');
       assert.equal(record.msg, 'client dropped');
-      assert.equal(await dropCount(t, 'ping_flood'), 1);
+      assert.equal(await dropCount(t.healthUrl, 'websocket', 'ping_flood'), 1);
     } finally {
       await t.stop();
     }
