@@ -22,3 +22,4 @@ export * from './http-listener.js';
 export * from './rtsp/target.js';
 export * from './rtsp/guard.js';
 export * from './rtsp/intake.js';
+export * from './h264.js';

@@ -18,6 +18,7 @@ import {
 } from './auth/index.js';
 import { CameraService, registerCameraMethods, cameraStatusUpdate } from './cameras/index.js';
 import {
+  GopKeepers,
   RecordingService,
   SnapshotService,
   recordingStatusUpdate,
@@ -113,6 +114,7 @@ export class App {
   readonly files: FilesService;
   readonly #downloads: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   readonly #access: AuthAccessControl;
+  readonly #keepers: GopKeepers;
   readonly #throttle: FailureThrottle;
   readonly #config: ConfigStore;
   readonly #log: Logger;
@@ -268,6 +270,11 @@ export class App {
     // Every authenticated client hears of every camera change, with stream URLs on the
     // host it connected with.
     this.cameras.on('update', (camera) => {
+      // A stream that became ready gets its GOP keeper; a camera that went, loses it.
+      if (camera.status !== 'CONNECTED') this.#keepers?.release(camera.path);
+      else if (this.cameras.toObject(camera, { host: null }).stream_ready) {
+        this.#keepers?.acquire(camera.path);
+      }
       this.ws.broadcastEach(
         cameraStatusUpdate.name,
         (session) => this.cameras.toObject(camera, session),
@@ -293,11 +300,18 @@ export class App {
       registry: this.metrics.registry,
       probes,
     });
+    // Light readers holding each active stream's GOP: warm snapshots on MediaMTX too.
+    this.#keepers = new GopKeepers({
+      url: (path) => `${this.media.rtspBase()}/${path}`,
+      readers: async (path) => (await this.media.client.getPath(path))?.readers.length ?? null,
+      log: captureLog,
+    });
     this.snapshots = new SnapshotService({
       media: this.media,
       log: captureLog,
       config: () => this.#config.current,
       onWritten: (name) => void this.files.snapshots.note(name),
+      keepers: this.#keepers,
     });
     this.#downloads = downloadHandler({
       dirs: () => ({
@@ -471,6 +485,7 @@ export class App {
     const timeoutMs = this.#config.current.server.shutdown_timeout_seconds * 1000;
     await Promise.all([closeServer(this.#apiServer), this.ws.close(timeoutMs)]);
     // Recordings first: their files are finalised while the streams still run.
+    this.#keepers.stop();
     await this.recordings.stop();
     await this.files.stop();
     await this.cameras.stop();

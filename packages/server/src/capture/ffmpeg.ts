@@ -60,6 +60,8 @@ export interface FfmpegOptions {
   captureStdout?: boolean;
   /** Lines of stderr kept (default 20). */
   tailLines?: number;
+  /** Bytes to feed on stdin (an input of `-i pipe:0`), then stdin is closed. */
+  stdin?: Buffer;
   /** SIGINT → SIGTERM after this; SIGTERM → SIGKILL after as long again (default 3000). */
   graceMs?: number;
   correlationId?: string;
@@ -124,7 +126,7 @@ export class FfmpegRun extends EventEmitter<FfmpegEvents> {
       ? [SETPRIV, ['--pdeathsig', 'TERM', '--', ffmpeg, ...args]]
       : [ffmpeg, args];
     this.#child = spawn(file, argv, {
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       // Its own process group: a stop reaches anything it started.
       detached: true,
     });
@@ -142,6 +144,11 @@ export class FfmpegRun extends EventEmitter<FfmpegEvents> {
     );
     this.#readStderr();
     this.#readStdout();
+    if (options.stdin && this.#child.stdin) {
+      // ffmpeg may stop reading early (one frame was enough): that is not an error here.
+      this.#child.stdin.on('error', () => undefined);
+      this.#child.stdin.end(options.stdin);
+    }
     this.done = new Promise((resolve) => {
       const finish = (code: number | null, signal: NodeJS.Signals | null) => {
         if (this.#exited) return;

@@ -18,3 +18,5 @@ export {
   stopRecording,
   takeSnapshot,
 } from './contracts.js';
+export { GopKeeper, GopKeepers } from './gop-keeper.js';
+export type { GopKeepersOptions } from './gop-keeper.js';

@@ -26,6 +26,7 @@ import { Limiter, checkDir, checkFilename, snapshotName, storageFault } from '..
 import type { Logger } from '../logging/index.js';
 import type { MediaPlane } from '../media/index.js';
 import { redact, runFfmpeg } from './ffmpeg.js';
+import type { GopKeepers } from './gop-keeper.js';
 
 export type SnapshotTier = 1 | 2 | 3;
 
@@ -65,6 +66,8 @@ export interface SnapshotOptions {
   startTimeoutMs?: number;
   /** Told each file written, once it is in place (the files catalog lists it at once). */
   onWritten?: (filename: string) => void;
+  /** The light readers holding each active stream's GOP (warm snapshots on any media server). */
+  keepers?: GopKeepers;
 }
 
 /** JPEG quality 1..100 → ffmpeg's -q:v 31..2 (lower is better). */
@@ -100,16 +103,8 @@ export class SnapshotService {
     const filename = request.filename
       ? checkFilename(request.filename, ['jpg', 'jpeg'])
       : snapshotName(camera.path, new Date(), 'jpg');
-    const dir = this.#options.config().storage.snapshots_dir;
-    // A directory that cannot take the file is found out before a frame is grabbed.
-    await mkdir(dir, { recursive: true }).catch((error: unknown) => {
-      throw storageFault(error, 'snapshots', SAVE);
-    });
-    await checkDir(dir, 'snapshots', true, SAVE);
-    const file = join(dir, filename);
-    const existing = await stat(file).catch(() => null);
-    if (existing?.isDirectory()) throw folderNamed(filename);
-    if (existing && !request.overwrite) throw taken(filename);
+    // Join (or start) the camera's grab before anything is awaited, so requests that
+    // arrive together share one frame however fast the grab is.
     const quality = request.quality ?? 85;
     const key = `${camera.device}\0${quality}`;
     let grab = this.#inflight.get(key);
@@ -122,6 +117,19 @@ export class SnapshotService {
         () => this.#inflight.delete(key),
       );
     }
+    // Should this request fail its own checks below, the grab it shares is the others':
+    // its failure, if any, is theirs to report.
+    void grab.frame.catch(() => undefined);
+    const dir = this.#options.config().storage.snapshots_dir;
+    // A directory that cannot take the file is found out before a frame is written.
+    await mkdir(dir, { recursive: true }).catch((error: unknown) => {
+      throw storageFault(error, 'snapshots', SAVE);
+    });
+    await checkDir(dir, 'snapshots', true, SAVE);
+    const file = join(dir, filename);
+    const existing = await stat(file).catch(() => null);
+    if (existing?.isDirectory()) throw folderNamed(filename);
+    if (existing && !request.overwrite) throw taken(filename);
     const { jpeg, tier } = await grab.frame;
     const partial = join(dir, `.${filename}.${randomBytes(4).toString('hex')}.part`);
     try {
@@ -184,6 +192,8 @@ export class SnapshotService {
           tier = 2;
           await media.waitReady(camera.path, call, this.#options.startTimeoutMs);
         }
+        const fromGop = await this.#fromKeeper(camera, quality, correlationId);
+        if (fromGop) return { jpeg: fromGop, tier };
         return { jpeg: await this.#fromStream(camera, quality, correlationId), tier };
       } catch (error) {
         // Too busy is not a reason to try the device: the caller is told to come back.
@@ -211,6 +221,43 @@ export class SnapshotService {
       `Could not take a snapshot of ${camera.device}: ${startError ? redact(startError.message) : 'it has no stream'}`,
       { device: camera.device },
     );
+  }
+
+  /**
+   * A frame from the GOP the camera's keeper holds: decoded from stdin, no RTSP session
+   * and no wait for a keyframe. Null when there is no keeper, or it holds no GOP in time
+   * (the caller then reads the stream itself).
+   */
+  async #fromKeeper(
+    camera: CameraRecord,
+    quality: number,
+    correlationId?: string,
+  ): Promise<Buffer | null> {
+    const keeper = this.#options.keepers?.acquire(camera.path);
+    if (!keeper) return null;
+    const waitMs = (this.#options.grabTimeoutMs ?? 10_000) / 2;
+    if (!(await keeper.waitWarm(waitMs))) return null;
+    const gop = keeper.annexB();
+    if (!gop) return null;
+    try {
+      return await this.#run(
+        `snapshot ${camera.path} (held GOP)`,
+        [
+          ...['-loglevel', 'error', '-f', 'h264', '-i', 'pipe:0'],
+          ...['-frames:v', '1', '-an', '-f', 'image2pipe', '-c:v', 'mjpeg'],
+          ...['-q:v', String(jpegQscale(quality)), 'pipe:1'],
+        ],
+        correlationId,
+        gop,
+      );
+    } catch (error) {
+      if (isBusy(error)) throw error;
+      this.#options.log.warn(
+        { path: camera.path, err: (error as Error).message },
+        'the held GOP did not decode; reading the stream instead',
+      );
+      return null;
+    }
   }
 
   async #fromStream(
@@ -252,14 +299,20 @@ export class SnapshotService {
   }
 
   /** One ffmpeg grab, when the limiter gives it a turn (its time limit starts then). */
-  #run(name: string, args: string[], correlationId?: string): Promise<Buffer> {
-    return this.#grabs.run(() => this.#ffmpeg(name, args, correlationId));
+  #run(name: string, args: string[], correlationId?: string, stdin?: Buffer): Promise<Buffer> {
+    return this.#grabs.run(() => this.#ffmpeg(name, args, correlationId, stdin));
   }
 
-  async #ffmpeg(name: string, args: string[], correlationId?: string): Promise<Buffer> {
+  async #ffmpeg(
+    name: string,
+    args: string[],
+    correlationId?: string,
+    stdin?: Buffer,
+  ): Promise<Buffer> {
     const run = runFfmpeg({
       name,
       args,
+      ...(stdin && { stdin }),
       log: this.#options.log,
       captureStdout: true,
       timeoutMs: this.#options.grabTimeoutMs ?? 10_000,

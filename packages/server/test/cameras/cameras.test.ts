@@ -355,7 +355,8 @@ describe('camera hot-plug and the camera API', () => {
         await new Promise((resolve) => setTimeout(resolve, 100));
         status = (await viewer.getCameraStatus('test0')) as Camera;
       }
-      assert.equal(status.metrics?.readers, 1);
+      // The ffmpeg reader, and the service's own GOP keeper once the stream is ready.
+      assert.ok([1, 2].includes(status.metrics?.readers ?? 0), String(status.metrics?.readers));
       assert.ok((status.metrics?.bytes_sent ?? 0) > 0);
       // Stream ready is announced too.
       const ready = await a.next(
