@@ -88,6 +88,27 @@ export class Relay {
       ...(options.restartDelayMs !== undefined && { restartDelayMs: options.restartDelayMs }),
       ...(options.killGraceMs !== undefined && { killGraceMs: options.killGraceMs }),
     });
+    if (log) {
+      // As MediaMTX logs them: what a command that does not publish did is visible.
+      this.paths.on('commandStarted', (path, pid) =>
+        log('info', { path, pid }, 'runOnDemand command started'),
+      );
+      this.paths.on('commandExited', (path, exit) => {
+        if (exit.stopped) return void log('info', { path }, 'runOnDemand command stopped');
+        const how = exit.error ?? (exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`);
+        log(
+          'warn',
+          {
+            path,
+            code: exit.code,
+            signal: exit.signal,
+            ...(exit.error && { error: exit.error }),
+            ...(exit.stderrTail && { stderr: exit.stderrTail }),
+          },
+          `runOnDemand command exited: ${how}`,
+        );
+      });
+    }
     this.#rtsp = new RtspServer({
       host: options.host ?? '127.0.0.1',
       port: options.rtspPort,
