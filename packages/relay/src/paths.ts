@@ -4,6 +4,10 @@
  * command when the first reader asks, holds readers until the stream is ready (up to
  * runOnDemandStartTimeout), and stops the command runOnDemandCloseAfter after the last
  * reader has left. One owner per path: its state is explicit.
+ *
+ * The command gets MediaMTX's variables (internal/core/path.go, internal/hooks/on_demand.go):
+ * MTX_PATH, RTSP_PATH (its older name), RTSP_PORT and MTX_QUERY, the query of the reader
+ * that started it (URL-encoded from v1.18.2 on).
  */
 import { EventEmitter } from 'node:events';
 import { isDeepStrictEqual } from 'node:util';
@@ -11,6 +15,12 @@ import { CommandSupervisor, type CommandExit } from './command.js';
 import { RtspClient } from './rtsp/client.js';
 import { parseDuration } from './duration.js';
 import type { PathDirectory } from './rtsp/connection.js';
+import {
+  DEFAULT_MEDIAMTX_VERSION,
+  VERSION_RULES,
+  queryEscape,
+  type MediamtxVersion,
+} from './mediamtx-version.js';
 import { Stream } from './stream.js';
 
 /** The subset of MediaMTX's PathConf the relay implements, with MediaMTX's defaults. */
@@ -46,6 +56,8 @@ export interface PathManagerOptions {
   allowUnconfigured?: boolean;
   restartDelayMs?: number;
   killGraceMs?: number;
+  /** The MediaMTX version whose command rules apply (default '1.18'). */
+  mediamtxVersion?: MediamtxVersion;
 }
 
 export interface PathEvents {
@@ -182,7 +194,8 @@ export class PathManager extends EventEmitter<PathEvents> implements PathDirecto
     return this.#paths.has(name) || this.#options.allowUnconfigured === true;
   }
 
-  async read(name: string): Promise<Stream | Refusal> {
+  /** A reader of `name`; `query` (the reader's raw query) becomes a started command's MTX_QUERY. */
+  async read(name: string, query = ''): Promise<Stream | Refusal> {
     const path = this.#paths.get(name);
     if (!path) return { status: 404, reason: `path ${name} is not configured` };
     clearTimeout(path.closeTimer);
@@ -192,7 +205,7 @@ export class PathManager extends EventEmitter<PathEvents> implements PathDirecto
     }
     if (!path.conf.runOnDemand)
       return { status: 404, reason: `no one is publishing to path ${name}` };
-    this.#startCommand(path);
+    this.#startCommand(path, query);
     const timeoutMs = parseDuration(path.conf.runOnDemandStartTimeout);
     const stream = await new Promise<Stream | null>((resolve) => {
       const timer = setTimeout(() => {
@@ -279,17 +292,22 @@ export class PathManager extends EventEmitter<PathEvents> implements PathDirecto
     );
   }
 
-  #startCommand(path: RelayPath): void {
-    if (path.command) {
-      // One supervisor per path: one waiting out its restart pause restarts by itself, and a
-      // second one would start a second publisher that the path refuses, forever.
-      if (!path.command.active) path.command.start();
-      return;
-    }
+  #startCommand(path: RelayPath, query: string): void {
+    // One supervisor per path: one waiting out its restart pause restarts by itself, and a
+    // second one would start a second publisher that the path refuses, forever. One whose
+    // command has ended is replaced, for this reader's query.
+    if (path.command?.active) return;
     const name = path.conf.name;
+    const rules = VERSION_RULES[this.#options.mediamtxVersion ?? DEFAULT_MEDIAMTX_VERSION];
     const command = new CommandSupervisor({
       command: path.conf.runOnDemand,
-      env: { MTX_PATH: name, RTSP_PATH: name, RTSP_PORT: String(this.#options.rtspPort()) },
+      env: {
+        MTX_PATH: name,
+        RTSP_PATH: name,
+        RTSP_PORT: String(this.#options.rtspPort()),
+        MTX_QUERY: rules.escapeQuery ? queryEscape(query) : query,
+      },
+      expansion: rules.expansion,
       restart: path.conf.runOnDemandRestart,
       ...(this.#options.restartDelayMs !== undefined && {
         restartDelayMs: this.#options.restartDelayMs,

@@ -6,6 +6,8 @@ import {
   EmptyCommandError,
   commandArgv,
   expandVariables,
+  parseMediamtxVersion,
+  queryEscape,
   splitCommand,
 } from '../src/index.js';
 
@@ -141,4 +143,31 @@ describe('the program and arguments MediaMTX runs', () => {
       (e: unknown) => e instanceof EmptyCommandError && /give the program/.test(e.message),
     );
   });
+});
+
+describe('version helpers', () => {
+  for (const [query, escaped] of [
+    ['a=1&b=2', 'a%3D1%26b%3D2'],
+    ['x y', 'x+y'],
+    ["it's (ok)!*", 'it%27s+%28ok%29%21%2A'],
+    ['~-_.AZaz09', '~-_.AZaz09'],
+    ['é/?#', '%C3%A9%2F%3F%23'],
+  ] as const) {
+    it(`query-escapes ${JSON.stringify(query)} as Go's url.QueryEscape`, () =>
+      assert.equal(queryEscape(query), escaped));
+  }
+
+  for (const [value, version] of [
+    ['1.15', '1.15'],
+    ['v1.18', '1.18'],
+    ['1.15.1', '1.15'],
+    [1.18, '1.18'],
+    [1.15, '1.15'],
+    ['1.16', null],
+    ['latest', null],
+    [true, null],
+  ] as const) {
+    it(`reads imitateVersion ${JSON.stringify(value)}`, () =>
+      assert.equal(parseMediamtxVersion(value), version));
+  }
 });
