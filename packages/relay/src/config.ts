@@ -9,8 +9,9 @@
  *   authMethod: internal    # (everyone allowed, as MediaMTX's default users) or http:
  *   authHTTPAddress: http://127.0.0.1:9000/auth
  *   authHTTPExclude: [{action: api}, {action: read, path: public}]
- * and a key of camera-relay's own, which MediaMTX does not have:
+ * and two keys of camera-relay's own, which MediaMTX does not have:
  *   imitateVersion: "1.18"  # or "1.15": the MediaMTX version whose API and command rules apply
+ *   gopCache: yes           # no: new readers get no cached GOP, as with MediaMTX
  * Other MediaMTX keys are ignored with a notice; wrong values are errors naming the key.
  */
 import { readFileSync } from 'node:fs';
@@ -40,6 +41,7 @@ const KNOWN = new Set([
   'authHTTPAddress',
   'authHTTPExclude',
   'imitateVersion',
+  'gopCache',
 ]);
 const PATH_KEYS: Record<string, 'string' | 'boolean'> = {
   source: 'string',
@@ -164,6 +166,9 @@ export function parseRelayConfig(text: string): { options: RelayOptions; ignored
     problems.push(
       `imitateVersion: expected the MediaMTX version to imitate, one of ${MEDIAMTX_VERSIONS.map((v) => `"${v}"`).join(' or ')}, got ${JSON.stringify(raw.imitateVersion)}`,
     );
+  const gopCache = raw.gopCache ?? true;
+  if (typeof gopCache !== 'boolean')
+    problems.push(`gopCache: expected yes or no, got ${JSON.stringify(gopCache)}`);
   const paths: (Partial<PathConf> & { name: string })[] = [];
   let allowUnconfigured = false;
   const rawPaths = raw.paths ?? {};
@@ -214,6 +219,7 @@ export function parseRelayConfig(text: string): { options: RelayOptions; ignored
       writeTimeoutMs,
       ...auth,
       mediamtxVersion: mediamtxVersion ?? '1.18',
+      gopCache: gopCache === true,
     },
     ignored,
   };

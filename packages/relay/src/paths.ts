@@ -7,7 +7,9 @@
  *
  * The command gets MediaMTX's variables (internal/core/path.go, internal/hooks/on_demand.go):
  * MTX_PATH, RTSP_PATH (its older name), RTSP_PORT and MTX_QUERY, the query of the reader
- * that started it (URL-encoded from v1.18.2 on).
+ * that started it (URL-encoded from v1.18.2 on). A stream is ready at its first keyframe
+ * with the GOP cache (a released reader decodes at once); without it, when its publisher
+ * starts sending, as MediaMTX makes a path ready.
  */
 import { EventEmitter } from 'node:events';
 import { isDeepStrictEqual } from 'node:util';
@@ -58,6 +60,8 @@ export interface PathManagerOptions {
   killGraceMs?: number;
   /** The MediaMTX version whose command rules apply (default '1.18'). */
   mediamtxVersion?: MediamtxVersion;
+  /** Replay the last GOP to new readers (default true); see Stream. */
+  gopCache?: boolean;
 }
 
 export interface PathEvents {
@@ -172,7 +176,10 @@ export class PathManager extends EventEmitter<PathEvents> implements PathDirecto
         path.retryTimer = setTimeout(() => this.#pull(path), this.#options.restartDelayMs ?? 2000);
       }
     });
-    client.start().catch((error: unknown) => client.close((error as Error).message));
+    client.start().then(
+      () => stream?.begin(),
+      (error: unknown) => client.close((error as Error).message),
+    );
   }
 
   async remove(name: string): Promise<boolean> {
@@ -248,11 +255,13 @@ export class PathManager extends EventEmitter<PathEvents> implements PathDirecto
     const name = path.conf.name;
     if (path.stream)
       return { status: 400, reason: `someone is already publishing to path ${name}` };
-    const stream = new Stream(sdp);
+    const gopCache = this.#options.gopCache ?? true;
+    const stream = new Stream(sdp, { gopCache });
     path.stream = stream;
     path.publisherId = publisherId;
-    // Ready once the first keyframe is there: a reader released now can decode at once.
-    void stream.firstKeyframe.then(() => {
+    // With the GOP cache, ready once the first keyframe is there: a reader released now
+    // can decode at once. Without it, as MediaMTX: when the publisher starts sending.
+    void (gopCache ? stream.firstKeyframe : stream.begun).then(() => {
       if (path.stream !== stream) return;
       path.readyTime = new Date();
       for (const waiter of path.waiters) waiter(stream);

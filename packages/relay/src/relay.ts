@@ -63,6 +63,12 @@ export interface RelayOptions {
    * later): the API's endpoints, fields and bodies, and how commands are expanded.
    */
   mediamtxVersion?: MediamtxVersion;
+  /**
+   * Replay the packets since the last keyframe to a new reader (default true). MediaMTX
+   * keeps none: with false, a new reader gets packets from the moment it plays, and a path
+   * is ready when its publisher starts sending, as with MediaMTX.
+   */
+  gopCache?: boolean;
 }
 
 export const RELAY_VERSION = 'camera-relay 0.1.0';
@@ -103,6 +109,7 @@ export class Relay {
       ...(options.restartDelayMs !== undefined && { restartDelayMs: options.restartDelayMs }),
       ...(options.killGraceMs !== undefined && { killGraceMs: options.killGraceMs }),
       mediamtxVersion: options.mediamtxVersion ?? DEFAULT_MEDIAMTX_VERSION,
+      gopCache: options.gopCache ?? true,
     });
     if (log) {
       // As MediaMTX logs them: what a command that does not publish did is visible.

@@ -339,8 +339,8 @@ export class RtspConnection implements StreamReader {
         state.playing = true;
         // A reader playing over TCP may send nothing from now on.
         this.#guard.exempt = true;
-        // The cached GOP first, so a new reader decodes at once. Until the socket has sent
-        // that burst, its bound is raised by the burst's size.
+        // The cached GOP first (if the stream keeps one), so a new reader decodes at once.
+        // Until the socket has sent that burst, its bound is raised by the burst's size.
         this.#replayAllowance = state.stream.gopBytes;
         if (this.#replayAllowance > 0) {
           this.#socket.once('drain', () => (this.#replayAllowance = 0));
@@ -352,7 +352,9 @@ export class RtspConnection implements StreamReader {
         const state = this.#state;
         if (state.kind !== 'publishing' || state.tracks.size === 0) return void reply(455);
         state.recording = true;
-        return void reply(200, [session]);
+        reply(200, [session]);
+        state.stream.begin();
+        return;
       }
       case 'TEARDOWN':
         reply(200, [session]);
