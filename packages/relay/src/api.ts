@@ -12,12 +12,18 @@
  * Bearer credentials, as MediaMTX's API middleware does: refused, 401
  * `{"status":"error","error":"authentication error"}` (with a Basic challenge when the
  * request carried no credential, else after the pause). A malformed target gets 400.
+ *
+ * Bodies follow the MediaMTX version imitated (mediamtx-version.ts): v1.18.2 answers writes
+ * `{"status":"ok"}` and errors `{"status":"error","error":"..."}`; v1.15.1 answers writes
+ * with an empty body, errors `{"error":"..."}`, a refusal with an empty 401, has no
+ * /v3/info (plain-text 404) and lists paths with its own fields only.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { httpCredentials, type AccessControl } from './access.js';
 import { parseTarget, type Target } from './http-target.js';
 import { PATH_DEFAULTS, type PathConf, type PathManager } from './paths.js';
 import { parseDuration } from './duration.js';
+import type { VersionRules } from './mediamtx-version.js';
 import { rtpMap } from './sdp.js';
 
 export interface ApiContext {
@@ -27,6 +33,8 @@ export interface ApiContext {
   ports: () => { rtsp: number; api: number; hls: number };
   /** Absent: every request is allowed. */
   access?: AccessControl;
+  /** The answers of the MediaMTX version imitated. */
+  rules: VersionRules;
 }
 
 class ApiError extends Error {
@@ -77,18 +85,20 @@ function codecName(encoding: string | undefined): string {
 export function apiHandler(ctx: ApiContext) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const target = parseTarget(req.url ?? '');
-    if (!target) return void send(res, 400, { status: 'error', error: 'invalid request target' });
+    if (!target) return void send(res, 400, ctx.rules.errorBody('invalid request target'));
     if (!(await allowed(ctx, req, res, target))) return;
     try {
-      send(res, 200, await route(ctx, req, target));
+      const body = await route(ctx, req, target);
+      if (body === OK) send(res, 200, ctx.rules.okBody);
+      else send(res, 200, body);
     } catch (error) {
       if (error instanceof ApiError && error.status === 404 && error.message === '') {
         res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
         res.end('404 page not found\n');
       } else if (error instanceof ApiError) {
-        send(res, error.status, { status: 'error', error: error.message });
+        send(res, error.status, ctx.rules.errorBody(error.message));
       } else {
-        send(res, 500, { status: 'error', error: (error as Error).message });
+        send(res, 500, ctx.rules.errorBody((error as Error).message));
       }
     }
   };
@@ -113,11 +123,13 @@ async function allowed(
   });
   if (outcome === 'allowed') return true;
   if (outcome === 'ask') res.setHeader('www-authenticate', 'Basic realm="mediamtx"');
-  send(res, 401, { status: 'error', error: 'authentication error' });
+  send(res, 401, ctx.rules.authErrorBody);
   return false;
 }
 
+/** A JSON answer; `null`: an empty body, as Go writes a bare status. */
 function send(res: ServerResponse, status: number, body: unknown): void {
+  if (body === null) return void res.writeHead(status, { 'content-length': 0 }).end();
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
@@ -126,7 +138,8 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-const OK = { status: 'ok' };
+/** A successful write: answered with the version's body. */
+const OK = Symbol('ok');
 const notFound = () => new ApiError(404, '');
 
 async function route(ctx: ApiContext, req: IncomingMessage, target: Target): Promise<unknown> {
@@ -147,6 +160,7 @@ async function route(ctx: ApiContext, req: IncomingMessage, target: Target): Pro
   switch (action) {
     case 'info':
       expect('GET');
+      if (!ctx.rules.info) throw notFound(); // added in v1.16
       return { version: ctx.version, started: ctx.startedAt.toISOString() };
     case 'config/global/get': {
       expect('GET');
@@ -202,12 +216,12 @@ async function route(ctx: ApiContext, req: IncomingMessage, target: Target): Pro
       expect('GET');
       return page(
         query,
-        ctx.paths.names().map((n) => pathInfo(ctx, n)),
+        ctx.paths.names().map((n) => pathItem(ctx, n)),
       );
     case 'paths/get': {
       expect('GET');
       if (!ctx.paths.state(name)) throw new ApiError(404, 'path not found');
-      return pathInfo(ctx, name);
+      return pathItem(ctx, name);
     }
     default:
       throw notFound();
@@ -274,6 +288,26 @@ function validConf(conf: PathConf): PathConf {
     throw new ApiError(400, `invalid source: ${conf.source}`);
   }
   return conf;
+}
+
+/** The fields of a /v3/paths item in v1.15.1 (before available, online, tracks2...). */
+const V115_PATH_FIELDS = [
+  'name',
+  'confName',
+  'source',
+  'ready',
+  'readyTime',
+  'tracks',
+  'bytesReceived',
+  'bytesSent',
+  'readers',
+] as const;
+
+/** A path in the shape of the version imitated. */
+function pathItem(ctx: ApiContext, name: string) {
+  const info = pathInfo(ctx, name);
+  if (ctx.rules.pathFieldsV116) return info;
+  return Object.fromEntries(V115_PATH_FIELDS.map((key) => [key, info[key]]));
 }
 
 /** A path as /v3/paths reports it: the v1.16+ fields and the older ones they replaced. */

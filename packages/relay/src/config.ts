@@ -9,12 +9,16 @@
  *   authMethod: internal    # (everyone allowed, as MediaMTX's default users) or http:
  *   authHTTPAddress: http://127.0.0.1:9000/auth
  *   authHTTPExclude: [{action: api}, {action: read, path: public}]
+ * and two keys of camera-relay's own, which MediaMTX does not have:
+ *   imitateVersion: "1.18"  # or "1.15": the MediaMTX version whose API and command rules apply
+ *   gopCache: yes           # no: new readers get no cached GOP, as with MediaMTX
  * Other MediaMTX keys are ignored with a notice; wrong values are errors naming the key.
  */
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { AUTH_ACTIONS, httpAuthHook, type AuthAction, type AuthExclusion } from './auth.js';
 import { parseDuration } from './duration.js';
+import { MEDIAMTX_VERSIONS, parseMediamtxVersion } from './mediamtx-version.js';
 import type { PathConf } from './paths.js';
 import type { RelayOptions } from './relay.js';
 
@@ -36,6 +40,8 @@ const KNOWN = new Set([
   'authMethod',
   'authHTTPAddress',
   'authHTTPExclude',
+  'imitateVersion',
+  'gopCache',
 ]);
 const PATH_KEYS: Record<string, 'string' | 'boolean'> = {
   source: 'string',
@@ -155,6 +161,14 @@ export function parseRelayConfig(text: string): { options: RelayOptions; ignored
   const readTimeoutMs = timeout(raw.readTimeout ?? '10s', 'readTimeout', problems);
   const writeTimeoutMs = timeout(raw.writeTimeout ?? '10s', 'writeTimeout', problems);
   const auth = authOptions(raw, readTimeoutMs, problems);
+  const mediamtxVersion = parseMediamtxVersion(raw.imitateVersion ?? '1.18');
+  if (!mediamtxVersion)
+    problems.push(
+      `imitateVersion: expected the MediaMTX version to imitate, one of ${MEDIAMTX_VERSIONS.map((v) => `"${v}"`).join(' or ')}, got ${JSON.stringify(raw.imitateVersion)}`,
+    );
+  const gopCache = raw.gopCache ?? true;
+  if (typeof gopCache !== 'boolean')
+    problems.push(`gopCache: expected yes or no, got ${JSON.stringify(gopCache)}`);
   const paths: (Partial<PathConf> & { name: string })[] = [];
   let allowUnconfigured = false;
   const rawPaths = raw.paths ?? {};
@@ -204,6 +218,8 @@ export function parseRelayConfig(text: string): { options: RelayOptions; ignored
       readTimeoutMs,
       writeTimeoutMs,
       ...auth,
+      mediamtxVersion: mediamtxVersion ?? '1.18',
+      gopCache: gopCache === true,
     },
     ignored,
   };

@@ -45,12 +45,33 @@ class Muxer {
   idleTimer: NodeJS.Timeout | undefined;
 
   constructor(url: string, segmentSeconds: number) {
-    // The command string goes through `sh -c`: only our own safe path and dir are in it.
+    // Exact arguments, no shell and nothing split or expanded: a path or a temporary
+    // directory with any character in it stays one argument.
     this.command = new CommandSupervisor({
-      command:
-        `ffmpeg -hide_banner -loglevel error -nostats -rtsp_transport tcp -i '${url}' -c copy -f hls ` +
-        `-hls_time ${segmentSeconds} -hls_list_size 6 -hls_flags delete_segments+independent_segments+temp_file ` +
-        `-hls_segment_filename '${join(this.dir, 'seg%05d.ts')}' '${join(this.dir, 'index.m3u8')}'`,
+      argv: [
+        'ffmpeg',
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-nostats',
+        '-rtsp_transport',
+        'tcp',
+        '-i',
+        url,
+        '-c',
+        'copy',
+        '-f',
+        'hls',
+        '-hls_time',
+        String(segmentSeconds),
+        '-hls_list_size',
+        '6',
+        '-hls_flags',
+        'delete_segments+independent_segments+temp_file',
+        '-hls_segment_filename',
+        join(this.dir, 'seg%05d.ts'),
+        join(this.dir, 'index.m3u8'),
+      ],
       env: {},
       restart: false,
       killGraceMs: 2000,

@@ -7,6 +7,8 @@ export * from './rtsp/connection.js';
 export * from './rtsp/server.js';
 export * from './open-paths.js';
 export * from './command.js';
+export * from './command-words.js';
+export * from './mediamtx-version.js';
 export * from './duration.js';
 export * from './paths.js';
 export * from './api.js';

@@ -4,6 +4,12 @@
  * command when the first reader asks, holds readers until the stream is ready (up to
  * runOnDemandStartTimeout), and stops the command runOnDemandCloseAfter after the last
  * reader has left. One owner per path: its state is explicit.
+ *
+ * The command gets MediaMTX's variables (internal/core/path.go, internal/hooks/on_demand.go):
+ * MTX_PATH, RTSP_PATH (its older name), RTSP_PORT and MTX_QUERY, the query of the reader
+ * that started it (URL-encoded from v1.18.2 on). A stream is ready at its first keyframe
+ * with the GOP cache (a released reader decodes at once); without it, when its publisher
+ * starts sending, as MediaMTX makes a path ready.
  */
 import { EventEmitter } from 'node:events';
 import { isDeepStrictEqual } from 'node:util';
@@ -11,6 +17,12 @@ import { CommandSupervisor, type CommandExit } from './command.js';
 import { RtspClient } from './rtsp/client.js';
 import { parseDuration } from './duration.js';
 import type { PathDirectory } from './rtsp/connection.js';
+import {
+  DEFAULT_MEDIAMTX_VERSION,
+  VERSION_RULES,
+  queryEscape,
+  type MediamtxVersion,
+} from './mediamtx-version.js';
 import { Stream } from './stream.js';
 
 /** The subset of MediaMTX's PathConf the relay implements, with MediaMTX's defaults. */
@@ -46,6 +58,10 @@ export interface PathManagerOptions {
   allowUnconfigured?: boolean;
   restartDelayMs?: number;
   killGraceMs?: number;
+  /** The MediaMTX version whose command rules apply (default '1.18'). */
+  mediamtxVersion?: MediamtxVersion;
+  /** Replay the last GOP to new readers (default true); see Stream. */
+  gopCache?: boolean;
 }
 
 export interface PathEvents {
@@ -160,7 +176,10 @@ export class PathManager extends EventEmitter<PathEvents> implements PathDirecto
         path.retryTimer = setTimeout(() => this.#pull(path), this.#options.restartDelayMs ?? 2000);
       }
     });
-    client.start().catch((error: unknown) => client.close((error as Error).message));
+    client.start().then(
+      () => stream?.begin(),
+      (error: unknown) => client.close((error as Error).message),
+    );
   }
 
   async remove(name: string): Promise<boolean> {
@@ -182,7 +201,8 @@ export class PathManager extends EventEmitter<PathEvents> implements PathDirecto
     return this.#paths.has(name) || this.#options.allowUnconfigured === true;
   }
 
-  async read(name: string): Promise<Stream | Refusal> {
+  /** A reader of `name`; `query` (the reader's raw query) becomes a started command's MTX_QUERY. */
+  async read(name: string, query = ''): Promise<Stream | Refusal> {
     const path = this.#paths.get(name);
     if (!path) return { status: 404, reason: `path ${name} is not configured` };
     clearTimeout(path.closeTimer);
@@ -192,7 +212,7 @@ export class PathManager extends EventEmitter<PathEvents> implements PathDirecto
     }
     if (!path.conf.runOnDemand)
       return { status: 404, reason: `no one is publishing to path ${name}` };
-    this.#startCommand(path);
+    this.#startCommand(path, query);
     const timeoutMs = parseDuration(path.conf.runOnDemandStartTimeout);
     const stream = await new Promise<Stream | null>((resolve) => {
       const timer = setTimeout(() => {
@@ -235,11 +255,13 @@ export class PathManager extends EventEmitter<PathEvents> implements PathDirecto
     const name = path.conf.name;
     if (path.stream)
       return { status: 400, reason: `someone is already publishing to path ${name}` };
-    const stream = new Stream(sdp);
+    const gopCache = this.#options.gopCache ?? true;
+    const stream = new Stream(sdp, { gopCache });
     path.stream = stream;
     path.publisherId = publisherId;
-    // Ready once the first keyframe is there: a reader released now can decode at once.
-    void stream.firstKeyframe.then(() => {
+    // With the GOP cache, ready once the first keyframe is there: a reader released now
+    // can decode at once. Without it, as MediaMTX: when the publisher starts sending.
+    void (gopCache ? stream.firstKeyframe : stream.begun).then(() => {
       if (path.stream !== stream) return;
       path.readyTime = new Date();
       for (const waiter of path.waiters) waiter(stream);
@@ -279,17 +301,22 @@ export class PathManager extends EventEmitter<PathEvents> implements PathDirecto
     );
   }
 
-  #startCommand(path: RelayPath): void {
-    if (path.command) {
-      // One supervisor per path: one waiting out its restart pause restarts by itself, and a
-      // second one would start a second publisher that the path refuses, forever.
-      if (!path.command.active) path.command.start();
-      return;
-    }
+  #startCommand(path: RelayPath, query: string): void {
+    // One supervisor per path: one waiting out its restart pause restarts by itself, and a
+    // second one would start a second publisher that the path refuses, forever. One whose
+    // command has ended is replaced, for this reader's query.
+    if (path.command?.active) return;
     const name = path.conf.name;
+    const rules = VERSION_RULES[this.#options.mediamtxVersion ?? DEFAULT_MEDIAMTX_VERSION];
     const command = new CommandSupervisor({
       command: path.conf.runOnDemand,
-      env: { MTX_PATH: name, RTSP_PATH: name, RTSP_PORT: String(this.#options.rtspPort()) },
+      env: {
+        MTX_PATH: name,
+        RTSP_PATH: name,
+        RTSP_PORT: String(this.#options.rtspPort()),
+        MTX_QUERY: rules.escapeQuery ? queryEscape(query) : query,
+      },
+      expansion: rules.expansion,
       restart: path.conf.runOnDemandRestart,
       ...(this.#options.restartDelayMs !== undefined && {
         restartDelayMs: this.#options.restartDelayMs,

@@ -9,6 +9,11 @@ import { apiHandler } from './api.js';
 import type { AuthHook } from './auth.js';
 import { HlsServer } from './hls.js';
 import { createListener } from './http-listener.js';
+import {
+  DEFAULT_MEDIAMTX_VERSION,
+  VERSION_RULES,
+  type MediamtxVersion,
+} from './mediamtx-version.js';
 import { PATH_DEFAULTS, PathManager, type PathConf } from './paths.js';
 import { RTSP_DEFAULTS, RtspServer, type DropEvent } from './rtsp/server.js';
 
@@ -53,9 +58,25 @@ export interface RelayOptions {
   /** A connection the relay closed for a bound, with the reason (for metrics). */
   onDrop?: (event: DropEvent) => void;
   log?: RelayLog;
+  /**
+   * The MediaMTX version whose behaviour the service meets (default '1.18': v1.18.2 and
+   * later): the API's endpoints, fields and bodies, and how commands are expanded.
+   */
+  mediamtxVersion?: MediamtxVersion;
+  /**
+   * Replay the packets since the last keyframe to a new reader (default true). MediaMTX
+   * keeps none: with false, a new reader gets packets from the moment it plays, and a path
+   * is ready when its publisher starts sending, as with MediaMTX.
+   */
+  gopCache?: boolean;
 }
 
 export const RELAY_VERSION = 'camera-relay 0.1.0';
+
+/** What /v3/info reports: the release imitated, with the relay as build metadata (semver). */
+export function infoVersion(version: MediamtxVersion = DEFAULT_MEDIAMTX_VERSION): string {
+  return `${VERSION_RULES[version].release}+${RELAY_VERSION.replace(' ', '.')}`;
+}
 
 export class Relay {
   readonly paths: PathManager;
@@ -87,7 +108,30 @@ export class Relay {
       allowUnconfigured: options.allowUnconfigured ?? false,
       ...(options.restartDelayMs !== undefined && { restartDelayMs: options.restartDelayMs }),
       ...(options.killGraceMs !== undefined && { killGraceMs: options.killGraceMs }),
+      mediamtxVersion: options.mediamtxVersion ?? DEFAULT_MEDIAMTX_VERSION,
+      gopCache: options.gopCache ?? true,
     });
+    if (log) {
+      // As MediaMTX logs them: what a command that does not publish did is visible.
+      this.paths.on('commandStarted', (path, pid) =>
+        log('info', { path, pid }, 'runOnDemand command started'),
+      );
+      this.paths.on('commandExited', (path, exit) => {
+        if (exit.stopped) return void log('info', { path }, 'runOnDemand command stopped');
+        const how = exit.error ?? (exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`);
+        log(
+          'warn',
+          {
+            path,
+            code: exit.code,
+            signal: exit.signal,
+            ...(exit.error && { error: exit.error }),
+            ...(exit.stderrTail && { stderr: exit.stderrTail }),
+          },
+          `runOnDemand command exited: ${how}`,
+        );
+      });
+    }
     this.#rtsp = new RtspServer({
       host: options.host ?? '127.0.0.1',
       port: options.rtspPort,
@@ -128,10 +172,11 @@ export class Relay {
     this.#api = createListener(
       apiHandler({
         paths: this.paths,
-        version: RELAY_VERSION,
+        version: infoVersion(options.mediamtxVersion),
         startedAt: new Date(),
         ports: () => this.#ports,
         access,
+        rules: VERSION_RULES[options.mediamtxVersion ?? DEFAULT_MEDIAMTX_VERSION],
       }),
       { name: 'api', readTimeoutMs, ...(log && { log }) },
     );

@@ -2,6 +2,10 @@
  * One published stream: its description, and the fan-out of the publisher's packets to
  * every reader. Keeps the packets since the last H.264 keyframe (the GOP cache) so a new
  * reader can start decoding at once instead of waiting for the next keyframe.
+ *
+ * Without the GOP cache (`gopCache: false`) a new reader is given what MediaMTX gives an
+ * RTSP reader (gortsplib's ServerStream): every packet written after it started playing,
+ * from whatever packet comes next, keyframe or not; nothing from before.
  */
 import { h264ParameterSets, parseSdp, rtpMap, setAttribute, writeSdp, type Sdp } from './sdp.js';
 import { NAL_IDR, NAL_PPS, NAL_SPS, h264NalTypes, parseRtpHeader } from './rtp.js';
@@ -27,6 +31,11 @@ export interface StreamReader {
   deliver(track: number, rtcp: boolean, packet: Buffer): boolean;
   /** The stream ended (publisher gone); the reader should close. */
   close(reason: string): void;
+}
+
+export interface StreamOptions {
+  /** Replay the packets since the last keyframe to a new reader (default true). */
+  gopCache?: boolean;
 }
 
 export interface StreamStats {
@@ -67,12 +76,20 @@ export class Stream {
   #keyframeSeen!: () => void;
   readonly #hasH264: boolean;
   /**
-   * Resolves when the first keyframe has been cached (from then on readers start at once),
-   * or with the first packet of a stream without H.264.
+   * Resolves when the first keyframe has arrived (with the GOP cache, from then on readers
+   * start at once), or with the first packet of a stream without H.264.
    */
   readonly firstKeyframe = new Promise<void>((resolve) => (this.#keyframeSeen = resolve));
+  readonly gopCache: boolean;
+  #begin!: () => void;
+  /**
+   * Resolves when the publisher starts sending (its RECORD was answered, or a pulled
+   * source's PLAY): when MediaMTX makes a path ready.
+   */
+  readonly begun = new Promise<void>((resolve) => (this.#begin = resolve));
 
-  constructor(publisherSdp: string) {
+  constructor(publisherSdp: string, options: StreamOptions = {}) {
+    this.gopCache = options.gopCache ?? true;
     const sdp = parseSdp(publisherSdp);
     this.tracks = sdp.media.map((media, index) => {
       const control = media.lines.find(([t, v]) => t === 'a' && v.startsWith('control:'));
@@ -92,6 +109,11 @@ export class Stream {
         lines: setAttribute(media.lines, 'control', `trackID=${index}`),
       })),
     };
+  }
+
+  /** The publisher has started sending (see `begun`). */
+  begin(): void {
+    this.#begin();
   }
 
   /** The description readers get from DESCRIBE. */
@@ -182,12 +204,16 @@ export class Stream {
     const types = h264NalTypes(
       packet.subarray(header.payloadOffset, header.payloadOffset + header.payloadLength),
     );
-    const isParameterSets = types.length > 0 && types.every((t) => t === NAL_SPS || t === NAL_PPS);
-    this.#rememberParameterSets(track, packet, isParameterSets);
     // A GOP starts at the first packet of an access unit holding an IDR or its SPS; the
     // packets after it with the same timestamp (PPS, the IDR slices) belong to it, and so
     // does an IDR after parameter sets that a publisher stamped with another timestamp.
     const keyframe = types.some((t) => t === NAL_IDR || t === NAL_SPS);
+    if (!this.gopCache) {
+      if (keyframe) this.#keyframeSeen();
+      return;
+    }
+    const isParameterSets = types.length > 0 && types.every((t) => t === NAL_SPS || t === NAL_PPS);
+    this.#rememberParameterSets(track, packet, isParameterSets);
     if (keyframe && header.timestamp !== this.#gopTimestamp && !this.#gopOnlyParameterSets) {
       this.#gop = [];
       this.#gopBytes = 0;

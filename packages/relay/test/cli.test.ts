@@ -77,6 +77,40 @@ describe('relay configuration', () => {
   });
 });
 
+describe("relay configuration: camera-relay's own keys", () => {
+  it('imitates MediaMTX v1.18 with the GOP cache unless told otherwise', () => {
+    const { options, ignored } = parseRelayConfig('');
+    assert.equal(options.mediamtxVersion, '1.18');
+    assert.equal(options.gopCache, true);
+    assert.deepEqual(ignored, []);
+  });
+
+  it('reads imitateVersion (quoted or as YAML reads 1.15) and gopCache', () => {
+    for (const text of [
+      "imitateVersion: '1.15'\ngopCache: no\n",
+      'imitateVersion: 1.15\ngopCache: false\n',
+    ]) {
+      const { options, ignored } = parseRelayConfig(text);
+      assert.equal(options.mediamtxVersion, '1.15');
+      assert.equal(options.gopCache, false);
+      assert.deepEqual(ignored, []);
+    }
+  });
+
+  it('names a version it cannot imitate and a gopCache that is not yes or no', () => {
+    assert.throws(
+      () => parseRelayConfig('imitateVersion: 1.16\ngopCache: sometimes\n'),
+      (e: unknown) =>
+        e instanceof RelayConfigError &&
+        e.problems.length === 2 &&
+        /imitateVersion: expected the MediaMTX version to imitate, one of "1\.15" or "1\.18", got 1\.16/.test(
+          e.message,
+        ) &&
+        /gopCache: expected yes or no, got "sometimes"/.test(e.message),
+    );
+  });
+});
+
 describe('relay configuration: authentication and timeouts', () => {
   const request: AuthRequest = {
     ip: '127.0.0.1',

@@ -1,7 +1,7 @@
 /** Configured paths with runOnDemand, driven by real ffmpeg commands and readers. */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -284,10 +284,16 @@ describe('runOnDemand', () => {
   });
 
   it('kills the whole process group when the path goes away', async () => {
-    const pidFile = join(mkdtempSync(join(tmpdir(), 'relay-')), 'child.pid');
+    // Shell syntax goes in a script: the command itself runs without a shell (and MediaMTX
+    // would expand `$!` in it to nothing). The script reads RTSP_PORT and MTX_PATH from its
+    // environment.
+    const dir = mkdtempSync(join(tmpdir(), 'relay-'));
+    const pidFile = join(dir, 'child.pid');
+    const script = join(dir, 'publish.sh');
+    writeFileSync(script, `sleep 300 &\necho $! > '${pidFile}'\nexec ${PUBLISH}\n`);
     const relay = await relayWith({
       name: 'cam4',
-      runOnDemand: `sh -c 'sleep 300 & echo $! > ${pidFile}; ${PUBLISH.replaceAll("'", '')}'`,
+      runOnDemand: `sh ${script}`,
       runOnDemandCloseAfter: '60s',
     });
     try {

@@ -32,8 +32,8 @@ import { parseTransport, pickInterleaved } from './transport.js';
 
 /** Where streams come from; the relay's path manager implements it. */
 export interface PathDirectory {
-  /** The stream of a path for a reader (may start it on demand), or an error status. */
-  read(path: string): Promise<Stream | { status: number; reason: string }>;
+  /** The stream of a path for a reader with its raw query (may start it on demand), or an error status. */
+  read(path: string, query?: string): Promise<Stream | { status: number; reason: string }>;
   /** Starts publishing to a path (`publisherId` names the session), or refuses with a status. */
   publish(
     path: string,
@@ -268,7 +268,7 @@ export class RtspConnection implements StreamReader {
         if (this.#state.kind !== 'idle') return void reply(455);
         if (paths.hasPath?.(target.path, false) === false) return void reply(404);
         if (!(await this.#allowed('read', target, request, reply))) return;
-        const found = await paths.read(target.path);
+        const found = await paths.read(target.path, target.query);
         if (!(found instanceof Stream)) return void reply(found.status);
         if (this.#closed) {
           // The client gave up while an on-demand start held it: it was counted, and is gone.
@@ -339,8 +339,8 @@ export class RtspConnection implements StreamReader {
         state.playing = true;
         // A reader playing over TCP may send nothing from now on.
         this.#guard.exempt = true;
-        // The cached GOP first, so a new reader decodes at once. Until the socket has sent
-        // that burst, its bound is raised by the burst's size.
+        // The cached GOP first (if the stream keeps one), so a new reader decodes at once.
+        // Until the socket has sent that burst, its bound is raised by the burst's size.
         this.#replayAllowance = state.stream.gopBytes;
         if (this.#replayAllowance > 0) {
           this.#socket.once('drain', () => (this.#replayAllowance = 0));
@@ -352,7 +352,9 @@ export class RtspConnection implements StreamReader {
         const state = this.#state;
         if (state.kind !== 'publishing' || state.tracks.size === 0) return void reply(455);
         state.recording = true;
-        return void reply(200, [session]);
+        reply(200, [session]);
+        state.stream.begin();
+        return;
       }
       case 'TEARDOWN':
         reply(200, [session]);
