@@ -15,7 +15,7 @@
  * BENCH_CAPTURE_RECORDINGS (default 5).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, readSync, closeSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CameraServiceClient } from '@camera-service/sdk';
 import { makeCredentials } from './auth.js';
@@ -26,15 +26,19 @@ import { startServer, type ServerHandle } from './server-process.js';
 import { LatencyRecorder, type LatencySummary } from './stats.js';
 
 const CAMERA = 'test0';
-const CONFIG = [
-  'cameras:',
-  `  - id: ${CAMERA}`,
-  '    test_pattern: { size: 320x240, fps: 10, clock: false }',
-  'mediamtx:',
-  // An idle stream stops soon, so the idle samples do not wait 10 s each.
-  '  on_demand_close_after_seconds: 0.5',
-  '',
-].join('\n');
+const config = (gopCache: boolean) =>
+  [
+    'cameras:',
+    `  - id: ${CAMERA}`,
+    '    test_pattern: { size: 320x240, fps: 10, clock: false }',
+    'mediamtx:',
+    // An idle stream stops soon, so the idle samples do not wait 10 s each.
+    '  on_demand_close_after_seconds: 0.5',
+    // false: new readers wait for a keyframe, as with MediaMTX (the service's own GOP
+    // keeper is what keeps snapshots warm then).
+    `  embedded_gop_cache: ${gopCache}`,
+    '',
+  ].join('\n');
 const RECORD_MS = 3000;
 const WAIT_MS = 20_000;
 
@@ -42,12 +46,15 @@ export interface CaptureReport {
   settings: { snapshots: number; idleSnapshots: number; recordings: number; recordMs: number };
   activeSnapshot: LatencySummary | null;
   activeCaptureMs: LatencySummary | null;
+  /** The same, with the relay's GOP cache off (as MediaMTX): the keeper's work. */
+  activeSnapshotNoGopCache: LatencySummary | null;
+  activeCaptureMsNoGopCache: LatencySummary | null;
   idleSnapshot: LatencySummary | null;
   idleCaptureMs: LatencySummary | null;
   recordingReply: LatencySummary | null;
   firstFragment: LatencySummary | null;
   stopReply: LatencySummary | null;
-  tiers: { active: number[]; idle: number[] };
+  tiers: { active: number[]; idle: number[]; activeNoGopCache: number[] };
   error: string | null;
 }
 
@@ -107,47 +114,76 @@ async function snapshots(
   return { roundTrip: roundTrip.summary(), captureMs: captureMs.summary(), tiers };
 }
 
+interface Running {
+  server: ServerHandle;
+  client: CameraServiceClient;
+  /** A viewer keeping the stream active. */
+  reader: ChildProcess | undefined;
+}
+
+/** The service with the test pattern, an admin client, and a viewer keeping it streaming. */
+async function startRunning(context: SectionContext, gopCache: boolean): Promise<Running> {
+  const dir = join(context.scratchDir, gopCache ? 'gop-cache' : 'no-gop-cache');
+  mkdirSync(dir, { recursive: true });
+  const configFile = join(dir, 'capture.yml');
+  writeFileSync(configFile, config(gopCache));
+  const credentials = await makeCredentials(join(dir, 'api-keys.json'));
+  const server = await startServer({
+    repoRoot: context.repoRoot,
+    scratchDir: dir,
+    maxConnections: 10,
+    maxConnectionsPerIp: 10,
+    startTimeoutMs: 20_000,
+    jwtSecret: credentials.jwtSecret,
+    apiKeysFile: credentials.apiKeysFile,
+    rateLimit: { requestsPerSecond: 1000, burst: 1000 },
+    configFile,
+  });
+  const client = new CameraServiceClient({
+    url: server.wsUrl,
+    requestTimeoutMs: 30_000,
+    authToken: credentials.adminJwt,
+  });
+  await client.connect();
+  const camera = (await client.getCameraStatus(CAMERA)) as {
+    streams: { token_urls: { rtsp: string } };
+  };
+  // Watching takes a credential: the bench's own, in the query.
+  const readerUrl = camera.streams.token_urls.rtsp.replace('{token}', credentials.adminJwt);
+  const reader = spawn(
+    'ffmpeg',
+    ['-v', 'error', '-rtsp_transport', 'tcp', '-i', readerUrl, '-f', 'null', '-'],
+    { stdio: 'ignore' },
+  );
+  track(reader);
+  await until('the stream to be ready', () => streamReady(client));
+  return { server, client, reader };
+}
+
+async function stopRunning(running: Running | undefined): Promise<void> {
+  if (!running) return;
+  if (running.reader) await terminate(running.reader, 2000);
+  await running.client.close().catch(() => undefined);
+  await running.server.stop();
+}
+
 async function measure(context: SectionContext, report: CaptureReport): Promise<void> {
   const say = (text: string) => process.stderr.write(`[bench] capture: ${text}\n`);
-  const dir = context.scratchDir;
-  const configFile = join(dir, 'capture.yml');
-  writeFileSync(configFile, CONFIG);
-  const credentials = await makeCredentials(join(dir, 'api-keys.json'));
-  let server: ServerHandle | undefined;
-  let client: CameraServiceClient | undefined;
-  let reader: ChildProcess | undefined;
+  let running: Running | undefined;
   try {
-    server = await startServer({
-      repoRoot: context.repoRoot,
-      scratchDir: dir,
-      maxConnections: 10,
-      maxConnectionsPerIp: 10,
-      startTimeoutMs: 20_000,
-      jwtSecret: credentials.jwtSecret,
-      apiKeysFile: credentials.apiKeysFile,
-      rateLimit: { requestsPerSecond: 1000, burst: 1000 },
-      configFile,
-    });
-    client = new CameraServiceClient({
-      url: server.wsUrl,
-      requestTimeoutMs: 30_000,
-      authToken: credentials.adminJwt,
-    });
-    await client.connect();
-    const camera = (await client.getCameraStatus(CAMERA)) as {
-      streams: { token_urls: { rtsp: string } };
-    };
-    // Watching takes a credential: the bench's own, as the RTSP password.
-    const readerUrl = camera.streams.token_urls.rtsp.replace('{token}', credentials.adminJwt);
+    say(`${report.settings.snapshots} snapshots of an active stream, relay GOP cache off`);
+    running = await startRunning(context, false);
+    const cold = await snapshots(running.client, report.settings.snapshots);
+    report.activeSnapshotNoGopCache = cold.roundTrip;
+    report.activeCaptureMsNoGopCache = cold.captureMs;
+    report.tiers.activeNoGopCache = cold.tiers;
+    await stopRunning(running);
+    running = undefined;
 
     say(`${report.settings.snapshots} snapshots of an active stream`);
-    reader = spawn(
-      'ffmpeg',
-      ['-v', 'error', '-rtsp_transport', 'tcp', '-i', readerUrl, '-f', 'null', '-'],
-      { stdio: 'ignore' },
-    );
-    track(reader);
-    await until('the stream to be ready', () => streamReady(client!));
+    running = await startRunning(context, true);
+    const { client } = running;
+    const dir = join(context.scratchDir, 'gop-cache');
     const active = await snapshots(client, report.settings.snapshots);
     report.activeSnapshot = active.roundTrip;
     report.activeCaptureMs = active.captureMs;
@@ -177,18 +213,16 @@ async function measure(context: SectionContext, report: CaptureReport): Promise<
     report.stopReply = stop.summary();
 
     say(`${report.settings.idleSnapshots} snapshots of an idle on-demand stream`);
-    await terminate(reader, 2000);
-    reader = undefined;
+    if (running.reader) await terminate(running.reader, 2000);
+    running.reader = undefined;
     const idle = await snapshots(client, report.settings.idleSnapshots, async () => {
-      await until('the stream to stop', async () => !(await streamReady(client!)));
+      await until('the stream to stop', async () => !(await streamReady(client)));
     });
     report.idleSnapshot = idle.roundTrip;
     report.idleCaptureMs = idle.captureMs;
     report.tiers.idle = idle.tiers;
   } finally {
-    if (reader) await terminate(reader, 2000);
-    await client?.close().catch(() => undefined);
-    await server?.stop();
+    await stopRunning(running);
   }
 }
 
@@ -206,6 +240,11 @@ function format(report: CaptureReport): string {
     'The real service (embedded relay) with a declared test pattern, 320x240 10 fps, GOP 1 s; round trips at an admin WebSocket client on loopback.',
     row(`take_snapshot, active stream (${tiers(report.tiers.active)})`, report.activeSnapshot),
     row('  of which capture_ms (the service’s own)', report.activeCaptureMs),
+    row(
+      `take_snapshot, active stream, relay GOP cache off as MediaMTX (${tiers(report.tiers.activeNoGopCache)})`,
+      report.activeSnapshotNoGopCache,
+    ),
+    row('  of which capture_ms', report.activeCaptureMsNoGopCache),
     row(`take_snapshot, idle on-demand stream (${tiers(report.tiers.idle)})`, report.idleSnapshot),
     row('  of which capture_ms', report.idleCaptureMs),
     row('start_recording reply', report.recordingReply),
@@ -217,6 +256,10 @@ function format(report: CaptureReport): string {
   const p99 = (s: LatencySummary | null) => s?.p99Ms ?? Infinity;
   lines.push(
     target(p50(report.activeSnapshot) < 250, 'snapshot on an active stream p50 < 250 ms'),
+    target(
+      p50(report.activeSnapshotNoGopCache) < 250,
+      'the same with the relay GOP cache off (as MediaMTX) p50 < 250 ms',
+    ),
     target(p50(report.idleSnapshot) < 2000, 'snapshot on an idle stream p50 < 2 s'),
     target(p99(report.recordingReply) < 100, 'start_recording reply < 100 ms (p99)'),
     target(p99(report.firstFragment) < 2000, 'first fragment on disk < 2 s (p99)'),
@@ -238,12 +281,14 @@ export const captureSection: Section = {
       },
       activeSnapshot: null,
       activeCaptureMs: null,
+      activeSnapshotNoGopCache: null,
+      activeCaptureMsNoGopCache: null,
       idleSnapshot: null,
       idleCaptureMs: null,
       recordingReply: null,
       firstFragment: null,
       stopReply: null,
-      tiers: { active: [], idle: [] },
+      tiers: { active: [], idle: [], activeNoGopCache: [] },
       error: null,
     };
     return measured(context, report, measure, format);

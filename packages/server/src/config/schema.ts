@@ -169,6 +169,19 @@ const mediamtxSchema = z.strictObject({
    * MediaMTX's authHTTPAddress (http://127.0.0.1:<port>/mediamtx/auth).
    */
   auth_hook_port: port.default(9995),
+  /**
+   * embedded: the MediaMTX version whose control API the relay imitates (endpoints, fields,
+   * reply bodies): "1.18" for v1.18 and later, "1.15" for v1.15 to v1.17. For testing the
+   * service against older MediaMTX where none is installed.
+   */
+  embedded_version: z
+    .enum(['1.15', '1.18'], { error: 'expected "1.15" or "1.18"' })
+    .default('1.18'),
+  /**
+   * embedded: give a new reader the GOP since the last keyframe at once. false behaves as
+   * MediaMTX does (the reader starts with the next packet and waits for a keyframe).
+   */
+  embedded_gop_cache: z.boolean({ error: 'expected true or false' }).default(true),
   /** embedded: RTSP connections the relay holds at once. */
   rtsp_max_connections: positiveInt('the number of RTSP connections').default(256),
   /** MediaMTX's readTimeout: an RTSP connection that sends nothing for this long is closed. */

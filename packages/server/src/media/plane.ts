@@ -235,6 +235,8 @@ export class MediaPlane {
         apiPort: m.api_port,
         hlsPort: m.hls_port,
         maxConnections: m.rtsp_max_connections,
+        mediamtxVersion: m.embedded_version,
+        gopCache: m.embedded_gop_cache,
         readTimeoutMs: m.read_timeout_seconds * 1000,
         writeTimeoutMs: m.write_timeout_seconds * 1000,
         // The same checker MediaMTX reaches through the hook, called in-process.

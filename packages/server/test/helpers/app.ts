@@ -39,6 +39,21 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
+/**
+ * The media server the embedded relay imitates in this test run: MediaMTX v1.18 with the
+ * relay's GOP cache by default; TEST_MEDIAMTX_VERSION=1.15 and TEST_GOP_CACHE=off make it
+ * answer as v1.15 and start new readers as MediaMTX does (the second pass of npm test).
+ */
+export function relayImitation(): {
+  embedded_version: '1.15' | '1.18';
+  embedded_gop_cache: boolean;
+} {
+  return {
+    embedded_version: process.env.TEST_MEDIAMTX_VERSION === '1.15' ? '1.15' : '1.18',
+    embedded_gop_cache: process.env.TEST_GOP_CACHE !== 'off',
+  };
+}
+
 type Overrides = { [K in keyof Config]?: Partial<Config[K]> | Config[K] };
 
 export function testConfig(dir: string, overrides: Overrides = {}): Config {
@@ -59,6 +74,7 @@ export function testConfig(dir: string, overrides: Overrides = {}): Config {
       hls_port: 0,
       webrtc_port: 0,
       auth_hook_port: 0,
+      ...relayImitation(),
     },
   };
   const merged: Record<string, unknown> = { ...base };

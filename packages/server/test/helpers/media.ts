@@ -2,6 +2,7 @@
 import { Relay } from '@camera-service/relay';
 import { createLogger, type Logger } from '../../src/logging/index.js';
 import { MediaMtxClient } from '../../src/media/client.js';
+import { relayImitation } from './app.js';
 import { LogSink } from './log-sink.js';
 
 export function testLogger(): { log: Logger; logs: LogSink } {
@@ -32,7 +33,9 @@ export interface TestMediaServer {
 export async function startMediaServer(
   options: { timeoutMs?: number } = {},
 ): Promise<TestMediaServer> {
-  let relay = new Relay({ rtspPort: 0, apiPort: 0, restartDelayMs: 100, killGraceMs: 1000 });
+  const { embedded_version: mediamtxVersion, embedded_gop_cache: gopCache } = relayImitation();
+  const settings = { restartDelayMs: 100, killGraceMs: 1000, mediamtxVersion, gopCache };
+  let relay = new Relay({ rtspPort: 0, apiPort: 0, ...settings });
   const { rtspPort, apiPort } = await relay.start();
   const { log, logs } = testLogger();
   const client = new MediaMtxClient({
@@ -57,7 +60,7 @@ export async function startMediaServer(
     },
     async restart() {
       await server.kill();
-      relay = new Relay({ rtspPort, apiPort, restartDelayMs: 100, killGraceMs: 1000 });
+      relay = new Relay({ rtspPort, apiPort, ...settings });
       await relay.start();
       running = true;
     },

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { TEST_JWT_SECRET } from './app.js';
+import { TEST_JWT_SECRET, relayImitation } from './app.js';
 import { LogSink } from './log-sink.js';
 import { within } from './wait.js';
 
@@ -43,6 +43,8 @@ export function serviceEnv(dir: string, extra: Record<string, string> = {}): Nod
     CAMERA_SERVICE_MEDIAMTX_HLS_PORT: '0',
     CAMERA_SERVICE_MEDIAMTX_WEBRTC_PORT: '0',
     CAMERA_SERVICE_MEDIAMTX_AUTH_HOOK_PORT: '0',
+    CAMERA_SERVICE_MEDIAMTX_EMBEDDED_VERSION: relayImitation().embedded_version,
+    CAMERA_SERVICE_MEDIAMTX_EMBEDDED_GOP_CACHE: String(relayImitation().embedded_gop_cache),
     ...extra,
   };
 }
