@@ -1,14 +1,26 @@
 /**
- * The ffmpeg command that feeds a camera's path: MediaMTX runs it as the path's
- * `runOnDemand` (through `/bin/sh -c "exec <command>"`, as the embedded relay does too),
- * so the result is one shell command line, built from data with every argument quoted.
+ * The ffmpeg command that feeds a camera's path, run by the media server as the path's
+ * `runOnDemand`. MediaMTX runs it without a shell: it splits the line into words with
+ * POSIX-shell quoting (go-shellquote), expands `$VAR` and `${VAR}` inside each word
+ * (MTX_PATH, RTSP_PORT...) and executes the first word. The embedded relay runs it
+ * through `/bin/sh -c "exec <line>"`. The line is built so that both give the same argv:
  *
- * It publishes to `rtsp://127.0.0.1:$RTSP_PORT/$MTX_PATH`: the media server sets both
- * variables for its commands, so the command never goes stale when a port changes.
- * ffmpeg's own output goes to the media server's log, so it is kept quiet
- * (`-loglevel error -nostats`), and its stderr is appended to `stderrFile` when given, so that the service can say why a stream did not start ("Device or resource
- * busy", "No such file or directory").
+ *   - every word that is not plain is single-quoted (`'it'\''s'` for a quote inside),
+ *     which both read the same way;
+ *   - the one word with variables, the output URL, is double-quoted, which both expand;
+ *   - no other word may hold a `$` (MediaMTX would expand it even inside quotes), and
+ *     nothing relies on shell syntax: redirections, pipes and `;` would be arguments.
+ *
+ * It publishes to `rtsp://<publisher>@127.0.0.1:$RTSP_PORT/$MTX_PATH`: the media server
+ * sets both variables for its commands, so the command never goes stale when a port
+ * changes. ffmpeg's own output goes to the media server's log, so it is kept quiet
+ * (`-loglevel error -nostats`); with `stderrFile`, ffmpeg is started through the
+ * service's launcher (scripts/stream-launch), which appends ffmpeg's stderr to that file
+ * and then becomes ffmpeg (exec), so that the service can say why a stream did not start
+ * ("Device or resource busy", "No such file or directory").
  */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/index.js';
 
 export type CodecConfig = Config['mediamtx']['codec'];
@@ -32,9 +44,11 @@ export interface PublishCommandOptions {
   codec: CodecConfig;
   /**
    * Where ffmpeg's stderr goes, appended (a restart must not empty it while the service
-   * reads why the last run failed); omitted: the media server's log.
+   * reads why the last run failed), through the launcher; omitted: the media server's log.
    */
   stderrFile?: string;
+  /** The launcher that appends stderr to `stderrFile` (default STREAM_LAUNCHER). */
+  launcher?: string;
   /** The ffmpeg executable (default `ffmpeg` from PATH). */
   ffmpeg?: string;
   /** The render node for h264_vaapi (default /dev/dri/renderD128). */
@@ -143,7 +157,7 @@ function encoderArgs(codec: CodecConfig, gop: number | undefined, vaapiDevice: s
   }
 }
 
-/** The argument list, without the output URL and redirection (see publishCommand). */
+/** ffmpeg's arguments, without the output URL (see publishWords). */
 export function publishArgs(options: PublishCommandOptions): string[] {
   const gop = options.codec.gop ?? sourceFps(options.source);
   const vaapiDevice = options.vaapiDevice ?? '/dev/dri/renderD128';
@@ -166,22 +180,66 @@ export function publishArgs(options: PublishCommandOptions): string[] {
   ];
 }
 
-/** The shell command line a path's runOnDemand runs. */
-export function publishCommand(options: PublishCommandOptions): string {
-  const words = [options.ffmpeg ?? 'ffmpeg', ...publishArgs(options)].map(shellQuote);
-  // Left to the shell: the media server gives these to the command.
+/**
+ * The launcher shipped with the server package, by absolute path (from dist/src/media
+ * once built; from src/media when run from source).
+ */
+export const STREAM_LAUNCHER: string = (() => {
+  const candidates = ['../../../scripts/stream-launch', '../../scripts/stream-launch'].map(
+    (relative) => fileURLToPath(new URL(relative, import.meta.url)),
+  );
+  return candidates.find((file) => existsSync(file)) ?? candidates[0]!;
+})();
+
+/** A word of the command cannot be passed to the media server as it is. */
+export class StreamCommandError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StreamCommandError';
+  }
+}
+
+/**
+ * The words of the command, before quoting: [launcher, stderrFile,] ffmpeg, its
+ * arguments, and the output URL with `$RTSP_PORT` and `$MTX_PATH` left for the media
+ * server to fill in.
+ */
+export function publishWords(options: PublishCommandOptions): string[] {
   const host = options.publishHost ?? '127.0.0.1';
   const userinfo = options.publisher
     ? `${encodeURIComponent(options.publisher.user)}:${encodeURIComponent(options.publisher.password)}@`
     : '';
-  words.push(`"rtsp://${userinfo}${host.includes(':') ? `[${host}]` : host}:$RTSP_PORT/$MTX_PATH"`);
-  if (options.stderrFile) words.push(`2>>${shellQuote(options.stderrFile)}`);
-  return words.join(' ');
+  const url = `rtsp://${userinfo}${host.includes(':') ? `[${host}]` : host}:$RTSP_PORT/$MTX_PATH`;
+  const launch = options.stderrFile
+    ? [options.launcher ?? STREAM_LAUNCHER, options.stderrFile]
+    : [];
+  return [...launch, options.ffmpeg ?? 'ffmpeg', ...publishArgs(options), url];
+}
+
+/**
+ * The command line of a path's runOnDemand. Throws a StreamCommandError when a word
+ * holds a `$`, which the media server would take for a variable.
+ */
+export function publishCommand(options: PublishCommandOptions): string {
+  const words = publishWords(options);
+  const url = words.pop()!;
+  for (const word of words) {
+    if (word.includes('$')) {
+      throw new StreamCommandError(
+        `The stream command cannot contain ${JSON.stringify(word)}: MediaMTX reads every "$" in a command as the start of a variable. Rename the device, directory or setting so that it has no "$".`,
+      );
+    }
+  }
+  // Double quotes: the media server (and a shell) expand the variables in it.
+  return [...words.map(shellQuote), `"${url}"`].join(' ');
 }
 
 const SAFE_WORD = /^[A-Za-z0-9_./:=,+@%-]+$/;
 
-/** One shell word: unchanged when it is plain, else single-quoted. */
+/**
+ * One word, read the same by a POSIX shell and by go-shellquote: unchanged when it is
+ * plain, else single-quoted (a quote inside becomes '\'').
+ */
 export function shellQuote(word: string): string {
   if (word !== '' && SAFE_WORD.test(word)) return word;
   return `'${word.replace(/'/g, "'\\''")}'`;

@@ -1,18 +1,29 @@
 /**
- * The ffmpeg command of a camera path: exact arguments per codec setting, shell quoting
- * that survives /bin/sh, and every option accepted by the real ffmpeg (the libx264
- * stream itself is checked with ffprobe in readiness.test.ts).
+ * The ffmpeg command of a camera path: exact arguments per codec setting, quoting that
+ * gives the same argv to MediaMTX (no shell) and to /bin/sh, the launcher that keeps
+ * ffmpeg's errors, and every option accepted by the real ffmpeg (the libx264 stream
+ * itself is checked with ffprobe in readiness.test.ts).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { accessSync, constants, existsSync, readFileSync, readdirSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { defaultConfig } from '../../src/config/index.js';
 import {
+  STREAM_LAUNCHER,
+  StreamCommandError,
   publishArgs,
   publishCommand,
+  publishWords,
   shellQuote,
   type CodecConfig,
 } from '../../src/media/command.js';
+import { tempDir } from '../helpers/files.js';
+import { within } from '../helpers/wait.js';
+import { SplitError, mediamtxArgv, splitWords } from '../helpers/shell-words.js';
 
 const codec = (overrides: Partial<CodecConfig> = {}): CodecConfig => ({
   ...defaultConfig().mediamtx.codec,
@@ -136,42 +147,92 @@ describe('the options are ones the installed ffmpeg accepts', () => {
   }
 });
 
-describe('publishCommand', () => {
-  it('is one shell line publishing to the media server given port and path', () => {
-    const line = publishCommand({
-      source: v4l2,
-      codec: codec(),
-      stderrFile: '/var/lib/camera service/streams/camera0.log',
-    });
-    assert.match(line, /^ffmpeg -hide_banner /);
-    assert.ok(
-      line.endsWith(
-        `"rtsp://127.0.0.1:$RTSP_PORT/$MTX_PATH" 2>>'/var/lib/camera service/streams/camera0.log'`,
-      ),
-    );
+describe('splitting a command as MediaMTX does (go-shellquote, then os.Expand)', () => {
+  it('splits, unquotes and refuses as go-shellquote does', () => {
+    const table: Array<[string, string[]]> = [
+      ['a  b\tc\nd', ['a', 'b', 'c', 'd']],
+      ["'it'\\''s'", ["it's"]],
+      ['"a\\$b" "a\\qb" "a\\\\b" "a\\"b"', ['a$b', 'a\\qb', 'a\\b', 'a"b']],
+      ['a\\ b c\\\\d', ['a b', 'c\\d']],
+      ["one '' two", ['one', '', 'two']],
+      ['foo"bar"\'baz\'', ['foobarbaz']],
+      // No shell: these reach the program as they are.
+      ['ffmpeg 2>>/tmp/x.log', ['ffmpeg', '2>>/tmp/x.log']],
+      ['a;b | c && d # e *', ['a;b', '|', 'c', '&&', 'd', '#', 'e', '*']],
+      ['~ $(id) `id`', ['~', '$(id)', '`id`']],
+      ['a \\\n b', ['a', 'b']],
+    ];
+    for (const [line, words] of table) assert.deepEqual(splitWords(line), words, line);
+    for (const bad of ["don't", '"open', 'end\\']) {
+      assert.throws(() => splitWords(bad), SplitError, bad);
+    }
   });
 
-  it('survives /bin/sh word for word, odd device names and the clock filter included', () => {
-    const source = { kind: 'v4l2' as const, device: "/dev/v4l/by-id/usb-Cam's $HOME `x` \\ 1" };
-    const words = ['ffmpeg', ...publishArgs({ source, codec: codec() })];
-    const line = publishCommand({ source, codec: codec() });
-    const printed = spawnSync('/bin/sh', ['-c', `printf '%s\\n' ${line.slice('ffmpeg'.length)}`], {
-      encoding: 'utf8',
-      env: { RTSP_PORT: '8554', MTX_PATH: 'camera0', PATH: process.env.PATH },
-    });
-    assert.deepEqual(printed.stdout.trimEnd().split('\n'), [
-      ...words.slice(1),
-      'rtsp://127.0.0.1:8554/camera0',
+  it('expands variables in every word, quoted or not, after splitting', () => {
+    const vars = { MTX_PATH: 'cam 0', RTSP_PORT: '8554' };
+    assert.deepEqual(
+      mediamtxArgv(`x '$MTX_PATH' "\${RTSP_PORT}/$MTX_PATH" $NOPE. a$ $/ \${} $$`, vars, {}),
+      ['x', 'cam 0', '8554/cam 0', '.', 'a$', '$/', '', ''],
+    );
+  });
+});
+
+describe('publishCommand', () => {
+  const vars = { MTX_PATH: 'camera0', RTSP_PORT: '8554' };
+  const publisher = { user: 'camera-service-publisher', password: 'Zm9v-YmFy_MTIz' };
+
+  it('starts ffmpeg through the launcher, which appends its stderr to the stream log', () => {
+    const stderrFile = '/var/lib/camera service/streams/camera0.log';
+    const line = publishCommand({ source: v4l2, codec: codec(), stderrFile, publisher });
+    assert.deepEqual(mediamtxArgv(line, vars, {}), [
+      STREAM_LAUNCHER,
+      stderrFile,
+      'ffmpeg',
+      ...publishArgs({ source: v4l2, codec: codec() }),
+      'rtsp://camera-service-publisher:Zm9v-YmFy_MTIz@127.0.0.1:8554/camera0',
     ]);
-    const clock = publishArgs({ source: { ...pattern, clock: true }, codec: codec() });
-    const echoed = spawnSync(
-      '/bin/sh',
-      ['-c', `printf '%s\\n' ${clock.map(shellQuote).join(' ')}`],
-      {
+    assert.ok(!line.includes('2>'), 'no redirection: there is no shell');
+    assert.ok(existsSync(STREAM_LAUNCHER), STREAM_LAUNCHER);
+    accessSync(STREAM_LAUNCHER, constants.X_OK);
+  });
+
+  it('gives the same argv to MediaMTX (no shell) and to /bin/sh, odd device names included', () => {
+    const sources = [
+      v4l2,
+      { kind: 'v4l2' as const, device: '/dev/v4l/by-id/usb-Cam\'s "x" `y` \\ 1 ~ #;|&*' },
+      { ...pattern, clock: true },
+    ];
+    for (const source of sources) {
+      const options = {
+        source,
+        codec: codec(),
+        stderrFile: "/tmp/it's here/x.log",
+        publisher,
+        publishHost: '::1',
+      };
+      const expected = publishWords(options).map((w) =>
+        w.replace('$RTSP_PORT', '8554').replace('$MTX_PATH', 'camera0'),
+      );
+      const line = publishCommand(options);
+      assert.deepEqual(mediamtxArgv(line, vars, {}), expected);
+      const printed = spawnSync('/bin/sh', ['-c', `exec printf '%s\\n' ${line}`], {
         encoding: 'utf8',
+        env: { ...vars, PATH: process.env.PATH },
+      });
+      assert.deepEqual(printed.stdout.slice(0, -1).split('\n'), expected);
+    }
+  });
+
+  it('refuses a word with a "$", which MediaMTX would expand even in quotes', () => {
+    const source = { kind: 'v4l2' as const, device: '/dev/v4l/by-id/cam$HOME' };
+    assert.throws(
+      () => publishCommand({ source, codec: codec() }),
+      (error: Error) => {
+        assert.ok(error instanceof StreamCommandError);
+        assert.match(error.message, /cannot contain "\/dev\/v4l\/by-id\/cam\$HOME"/);
+        return true;
       },
     );
-    assert.deepEqual(echoed.stdout.trimEnd().split('\n'), clock);
   });
 
   it('quotes only what needs it', () => {
@@ -181,3 +242,75 @@ describe('publishCommand', () => {
     assert.equal(shellQuote("it's"), `'it'\\''s'`);
   });
 });
+
+describe('the stream launcher, run as MediaMTX runs a command', () => {
+  it("appends ffmpeg's errors to the stream log, and says when ffmpeg is missing", async () => {
+    const dir = tempDir();
+    const stderrFile = join(dir, 'gone.log');
+    const line = publishCommand({
+      source: { kind: 'v4l2', device: join(dir, 'video9') },
+      codec: codec(),
+      stderrFile,
+    });
+    const [file, ...args] = mediamtxArgv(line, vars(1));
+    const first = spawn(file!, args, { detached: true, stdio: 'ignore' });
+    await within(once(first, 'exit'), 20_000, 'ffmpeg to fail');
+    assert.match(readFileSync(stderrFile, 'utf8'), /video9: No such file or directory/);
+    const missing = mediamtxArgv(
+      publishCommand({ source: pattern, codec: codec(), stderrFile, ffmpeg: 'no-such-ffmpeg' }),
+      vars(1),
+    );
+    const second = spawn(missing[0]!, missing.slice(1), { stdio: 'ignore' });
+    const [code] = (await within(once(second, 'exit'), 10_000, 'the launcher')) as [number];
+    assert.equal(code, 127);
+    assert.match(readFileSync(stderrFile, 'utf8'), /no-such-ffmpeg was not found: install it/);
+  });
+
+  it('becomes ffmpeg: one process in its group, so a stop signal reaches ffmpeg itself', async () => {
+    // An RTSP server that accepts and never answers: ffmpeg waits in its handshake.
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    const connected = once(silent, 'connection');
+    try {
+      const line = publishCommand({
+        source: pattern,
+        codec: codec(),
+        stderrFile: join(tempDir(), 'p.log'),
+      });
+      const [file, ...args] = mediamtxArgv(line, vars(port));
+      // As MediaMTX starts it: a process group of its own.
+      const child = spawn(file!, args, { detached: true, stdio: 'ignore' });
+      const exited = once(child, 'exit');
+      await within(connected, 20_000, 'ffmpeg to connect');
+      const pid = child.pid!;
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      assert.equal(cmdline[0], 'ffmpeg', 'the launcher exec-ed ffmpeg in its place');
+      assert.deepEqual(groupMembers(pid), [pid], 'nothing else runs in the group');
+      process.kill(-pid, 'SIGKILL');
+      const [, signal] = (await within(exited, 10_000, 'ffmpeg to stop')) as [null, string];
+      assert.equal(signal, 'SIGKILL');
+    } finally {
+      silent.close();
+    }
+  });
+});
+
+/** The processes whose process group is `pgid` (from /proc). */
+function groupMembers(pgid: number): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      try {
+        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === pgid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+function vars(port: number): Record<string, string> {
+  return { MTX_PATH: 'camera0', RTSP_PORT: String(port) };
+}
