@@ -58,6 +58,9 @@ export function testConfig(dir: string, overrides: Overrides = {}): Config {
       rtsp_port: 0,
       hls_port: 0,
       webrtc_port: 0,
+      webrtc_ice_udp_port: 0,
+      rtp_port: 0,
+      rtcp_port: 0,
       auth_hook_port: 0,
     },
   };
