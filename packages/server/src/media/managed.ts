@@ -1,9 +1,11 @@
 /**
  * Managed mode: the service runs the mediamtx binary itself.
  *
- * Before each start it picks free ports for every configured 0 (MediaMTX takes no port
- * 0), and writes the configuration (mediamtx-config.ts). The process runs under the
- * supervisor (restarted with backoff).
+ * Before each start it stops a MediaMTX an earlier run left behind (stale.ts), picks free
+ * ports for every configured 0 (MediaMTX takes no port 0), and writes the configuration
+ * (mediamtx-config.ts). The process runs under the supervisor (restarted with backoff),
+ * through `setpriv --pdeathsig TERM` where available so that it ends with the service
+ * however the service ends, with its pid in `<state_dir>/mediamtx.pid` while it runs.
  *
  * A restarted MediaMTX has forgotten every path the API gave it: the plane is told at
  * once (`restarted`), whatever version runs (before v1.16 there is no start time to
@@ -20,7 +22,9 @@ import {
 import type { MediaMtxClient } from './client.js';
 import { goDuration } from './go-duration.js';
 import { mediamtxConfig, mediamtxEnvironment, writeMediaMtxConfig } from './mediamtx-config.js';
+import { withParentDeathSignal } from './parent-death.js';
 import { reservePorts } from './ports.js';
+import { removePidFile, stopStaleMediaMtx, writePidFile } from './stale.js';
 import { ProcessSupervisor } from './supervisor.js';
 import { localHost } from './urls.js';
 
@@ -46,12 +50,22 @@ export class ManagedBackend implements MediaBackend {
     return this.#configFile;
   }
 
+  get #pidFile(): string {
+    return join(resolve(this.#context.config.service.state_dir), 'mediamtx.pid');
+  }
+
   async start(): Promise<RunningMedia> {
     const { config, log, credentials, hookUrl } = this.#context;
     const m = config.mediamtx;
     const stateDir = resolve(config.service.state_dir);
     mkdirSync(stateDir, { recursive: true });
     this.#configFile = join(stateDir, 'mediamtx.yml');
+    // Before the ports are picked: the one left behind may hold them.
+    await stopStaleMediaMtx({
+      pidFile: this.#pidFile,
+      configFile: this.#configFile,
+      log: log.child({ component: 'mediamtx' }),
+    });
     const udp = m.rtsp_transports.includes('udp');
     const host = m.listen_host;
     const [api, rtsp, hls, webrtc, ice, rtp] = await reservePorts([
@@ -87,10 +101,11 @@ export class ManagedBackend implements MediaBackend {
     );
     const client = mediaClient(this.#context, `http://127.0.0.1:${api}`, credentials.api);
     this.#client = client;
+    const guarded = withParentDeathSignal(this.#binary, [this.#configFile]);
     const supervisor = new ProcessSupervisor({
       name: 'mediamtx',
-      command: this.#binary,
-      args: [this.#configFile],
+      command: guarded.command,
+      args: guarded.args,
       env: mediamtxEnvironment(),
       // The supervisor labels its records with component: 'mediamtx' itself.
       log,
@@ -102,7 +117,10 @@ export class ManagedBackend implements MediaBackend {
       },
     });
     this.#supervisor = supervisor;
-    supervisor.on('spawn', ({ attempt }) => {
+    let running: number | null = null;
+    supervisor.on('spawn', ({ pid, attempt }) => {
+      running = pid;
+      writePidFile(this.#pidFile, pid);
       if (attempt === 1) return;
       this.#context.restarted();
       // Ask at once rather than at the next tick: the paths come back sooner.
@@ -110,7 +128,16 @@ export class ManagedBackend implements MediaBackend {
         if (up) this.#context.answering();
       });
     });
+    supervisor.on('exit', () => {
+      if (running !== null) removePidFile(this.#pidFile, running);
+      running = null;
+    });
     supervisor.start();
+    if (!guarded.guarded) {
+      log.warn(
+        'setpriv (util-linux) was not found: a mediamtx of a service killed outright keeps running until the next start stops it',
+      );
+    }
     if (!(await this.#waitForApi(m.start_timeout_seconds * 1000))) {
       // Not fatal: the supervisor keeps restarting it, the monitor keeps asking, and
       // /health/mediamtx says what is wrong; the rest of the service stays up.

@@ -1,17 +1,24 @@
 /**
  * Managed mode with the stand-in binary (test/fixtures/stand-in/mediamtx), which opens
  * every listener MediaMTX would open with the written configuration and fails as MediaMTX
- * does when one is taken: two instances side by side.
+ * does when one is taken: two instances side by side, no mediamtx left behind by a
+ * service killed outright, and one left by an earlier run stopped at the next start.
  */
 import assert from 'node:assert/strict';
-
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startApp, type TestApp } from '../helpers/app.js';
+import { tempDir, writeFile } from '../helpers/files.js';
+import { serviceEnv, startService, killService } from '../helpers/process.js';
 
 const STAND_IN = fileURLToPath(
   new URL('../../../test/fixtures/stand-in/mediamtx', import.meta.url),
 );
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].some((path) => existsSync(path));
 const MANAGED = { mode: 'managed' as const, binary: STAND_IN };
 
 /** The listeners the stand-in of this service opened ("tcp 127.0.0.1:8554", ...). */
@@ -22,6 +29,30 @@ async function listeners(t: TestApp): Promise<string[]> {
     "the stand-in's listeners",
   );
   return JSON.parse(line.msg.slice('stand-in listeners '.length)) as string[];
+}
+
+/** Whether a process runs (a zombie does not). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Waits until a process is gone. An orphan killed by the kernel is reaped by init a
+ * moment later, so /proc is read until then, with a deadline.
+ */
+async function dies(pid: number, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (alive(pid)) {
+    if (performance.now() > deadline)
+      assert.fail(`${what} (${pid}) still runs after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 describe('managed mode, isolated', () => {
@@ -54,6 +85,94 @@ describe('managed mode, isolated', () => {
       }
     } finally {
       await a.stop();
+    }
+  });
+});
+
+describe('managed mode, no orphan', () => {
+  it(
+    'leaves no mediamtx behind when the service is killed with SIGKILL',
+    { skip: SETPRIV ? false : 'setpriv (util-linux) is not installed here' },
+    async () => {
+      const dir = tempDir();
+      const service = await startService(
+        [],
+        serviceEnv(dir, {
+          CAMERA_SERVICE_MEDIAMTX_MODE: 'managed',
+          CAMERA_SERVICE_MEDIAMTX_BINARY: STAND_IN,
+        }),
+      );
+      try {
+        const started = await service.logs.waitFor(
+          (r) => r.component === 'mediamtx' && r.msg === 'process started',
+          10_000,
+          'the mediamtx process',
+        );
+        const pid = Number(started.child_pid);
+        assert.ok(alive(pid));
+        assert.equal(readFileSync(join(dir, 'state', 'mediamtx.pid'), 'utf8').trim(), String(pid));
+        service.child.kill('SIGKILL');
+        await service.exited;
+        await dies(pid, 'the mediamtx of the killed service');
+      } finally {
+        await killService(service);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it('stops at start a mediamtx that an earlier run left running', async () => {
+    const dir = tempDir();
+    const state = join(dir, 'state');
+    mkdirSync(state, { recursive: true });
+    // As an earlier run left it: our binary, our configuration file, its pid in the file.
+    const config = writeFile(
+      state,
+      'mediamtx.yml',
+      'api: true\napiAddress: "127.0.0.1:0"\nrtsp: false\nrtmp: false\nhls: false\nwebrtc: false\nsrt: false\n',
+    );
+    const stale = spawn(STAND_IN, [config], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    await once(stale.stdout!, 'data');
+    writeFile(state, 'mediamtx.pid', `${stale.pid}\n`);
+    const gone = once(stale, 'exit');
+    const t = await startApp({ mediamtx: MANAGED }, { dir });
+    try {
+      await gone;
+      assert.ok(
+        t.logs.find((r) => /a mediamtx left running by an earlier run holds its ports/.test(r.msg)),
+      );
+      const pid = t.app.media.supervisor!.pid!;
+      assert.notEqual(pid, stale.pid);
+      assert.equal(readFileSync(join(state, 'mediamtx.pid'), 'utf8').trim(), String(pid));
+      assert.equal((await fetch(`${t.healthUrl}/health/mediamtx`)).status, 200);
+    } finally {
+      await t.stop();
+    }
+    assert.equal(existsSync(join(state, 'mediamtx.pid')), false, 'a clean stop removes the file');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('leaves alone a process that reused the pid in the file', async () => {
+    const dir = tempDir();
+    const state = join(dir, 'state');
+    mkdirSync(state, { recursive: true });
+    const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e9)'], {
+      stdio: 'ignore',
+    });
+    await once(other, 'spawn');
+    writeFile(state, 'mediamtx.pid', `${other.pid}\n`);
+    const t = await startApp({ mediamtx: MANAGED }, { dir });
+    try {
+      assert.ok(t.logs.find((r) => /names another program now: left alone/.test(r.msg)));
+      assert.equal(other.exitCode, null);
+      assert.ok(alive(other.pid!), 'the unrelated process still runs');
+    } finally {
+      await t.stop();
+      other.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
