@@ -27,7 +27,12 @@ export class ExternalBackend implements MediaBackend {
         ? { user: m.api_username, password: m.api_password ?? '' }
         : credentials.api;
     return {
-      ports: { api: m.api_port, rtsp: m.rtsp_port, hls: m.hls_port, webrtc: m.webrtc_port },
+      ports: {
+        api: m.api_port,
+        rtsp: m.rtsp_port,
+        hls: m.hls_port,
+        webrtc: m.webrtc ? m.webrtc_port : null,
+      },
       client: mediaClient(this.#context, `http://${urlHost(m.host)}:${m.api_port}`, api),
       rtspHost: m.host,
       publishHost: null,
