@@ -65,7 +65,8 @@ export interface MediaPlaneOptions {
 /** What a camera's path is fed by: an ffmpeg command on demand, or a pulled URL. */
 export type CameraPathSource = CameraSource | { kind: 'url'; url: string };
 
-type Check = ProbeResult & { settled: string[] };
+/** A check's answer, with what the service knew when it asked. */
+type Check = ProbeResult & { settled: string[]; askedAt: number };
 
 export class MediaPlane {
   readonly mode: ResolvedMode;
@@ -180,7 +181,8 @@ export class MediaPlane {
       // The paths the service is sure of, taken before the list is asked for.
       probe: async () => {
         const settled = paths.settledNames();
-        return { ...(await probe.check()), settled };
+        const askedAt = performance.now();
+        return { ...(await probe.check()), settled, askedAt };
       },
       breaker: this.breaker,
       log: this.#log.child({ component: 'mediamtx-monitor' }),
@@ -203,7 +205,7 @@ export class MediaPlane {
     monitor.on('checked', (result) => {
       this.#metrics.up.set(monitor.reachable ? 1 : 0);
       if (!result) return;
-      this.#ready.reconcile(result.paths);
+      this.#ready.reconcile(result.paths, result.askedAt);
       recovery.checkList(result.settled, result.paths);
     });
     this.#options.health.register({
