@@ -302,8 +302,8 @@ export class App {
     });
     // Light readers holding each active stream's GOP: warm snapshots on MediaMTX too.
     this.#keepers = new GopKeepers({
-      url: (path) => `${this.media.rtspBase()}/${path}`,
-      readers: async (path) => (await this.media.client.getPath(path))?.readers.length ?? null,
+      url: (path) => this.media.readerUrl(path),
+      readers: async (path) => (await this.media.pathState(path))?.readers.length ?? null,
       log: captureLog,
     });
     this.snapshots = new SnapshotService({

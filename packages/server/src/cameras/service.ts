@@ -18,11 +18,17 @@ import { basename, join, resolve } from 'node:path';
 import { Gauge, type Registry } from 'prom-client';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging/index.js';
-import type { CallOptions, CameraSource, ClientView, MediaPlane } from '../media/index.js';
+import {
+  StreamCommandError,
+  type CallOptions,
+  type CameraPathSource,
+  type ClientView,
+} from '../media/index.js';
 import { chooseCaptureMode, type CaptureMode } from './capture-mode.js';
 import type { CameraObject } from './contracts.js';
 import { DeviceDiscovery, type WatchFactory } from './discovery.js';
 import { probeDevice, type ProbeResult } from './probe.js';
+import type { StreamPaths } from './stream-paths.js';
 import { summarizeCapabilities, type CameraCapabilities } from './probe-parse.js';
 
 export type CameraStatus = 'CONNECTED' | 'DISCONNECTED' | 'ERROR';
@@ -65,11 +71,10 @@ const NOT_RECORDING: RecordingState = {
 export interface CameraServiceOptions {
   config: Config;
   log: Logger;
-  media: MediaPlane;
+  /** The camera paths on the media server (the media plane). */
+  media: StreamPaths;
   /** Injectable watcher (tests drop events to exercise the polling fallback). */
   watch?: WatchFactory;
-  /** How often stream readiness is polled for `update` events (default 2000 ms). */
-  readyPollMs?: number;
   /** Prometheus registry for camera_service_cameras{status}. */
   registry?: Registry;
 }
@@ -89,26 +94,23 @@ export interface CameraHooks {
 export class CameraService extends EventEmitter<CameraServiceEvents> {
   readonly #config: Config;
   readonly #log: Logger;
-  readonly #media: MediaPlane;
+  readonly #media: StreamPaths;
   readonly #discovery: DeviceDiscovery;
   readonly #cameras = new Map<string, CameraRecord>();
   readonly #queues = new Map<string, Promise<void>>();
   /** V4L2 nodes whose plug is being handled (probe, path) and not yet recorded. */
   readonly #plugging = new Set<string>();
-  readonly #ready = new Map<string, { ready: boolean; readyTime: string | null }>();
-  readonly #readyPollMs: number;
-  #readyTimer: NodeJS.Timeout | undefined;
   #hooks: CameraHooks = {};
   #stopped = false;
   #started = false;
   #offRecovered: (() => void) | undefined;
+  #offReadiness: (() => void) | undefined;
 
   constructor(options: CameraServiceOptions) {
     super();
     this.#config = options.config;
     this.#log = options.log;
     this.#media = options.media;
-    this.#readyPollMs = options.readyPollMs ?? 2000;
     const c = options.config.camera;
     this.#discovery = new DeviceDiscovery({
       deviceDir: c.device_dir,
@@ -149,16 +151,24 @@ export class CameraService extends EventEmitter<CameraServiceEvents> {
           this.emit('update', camera);
       }
     });
+    // A stream that starts or stops changes the camera object (stream_ready).
+    this.#offReadiness = this.#media.onReadiness((path, ready) => {
+      const camera = [...this.#cameras.values()].find((c) => c.path === path);
+      if (!camera || camera.status !== 'CONNECTED' || !camera.pathCreated) return;
+      this.#log.info(
+        { device: camera.device, path, ready },
+        ready ? 'stream ready' : 'stream stopped',
+      );
+      this.emit('update', camera);
+    });
     await this.#discovery.start();
     this.#started = true;
-    this.#readyTimer = setInterval(() => void this.#pollReady(), this.#readyPollMs);
-    this.#readyTimer.unref();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    clearInterval(this.#readyTimer);
     this.#offRecovered?.();
+    this.#offReadiness?.();
     this.#discovery.stop();
     await Promise.all([...this.#queues.values()]);
   }
@@ -234,7 +244,7 @@ export class CameraService extends EventEmitter<CameraServiceEvents> {
       bus: camera.bus,
       capture_format: camera.mode?.format ?? null,
       error: camera.error,
-      stream_ready: streaming && (this.#ready.get(camera.path)?.ready ?? false),
+      stream_ready: streaming && this.#media.isReady(camera.path),
     };
   }
 
@@ -244,9 +254,8 @@ export class CameraService extends EventEmitter<CameraServiceEvents> {
     call?: CallOptions,
   ): Promise<{ bytes_sent: number; readers: number; uptime: number; ready: boolean }> {
     if (!camera.pathCreated) return { bytes_sent: 0, readers: 0, uptime: 0, ready: false };
-    const state = await this.#media.client.getPath(camera.path, call);
+    const state = await this.#media.pathState(camera.path, call);
     if (!state) return { bytes_sent: 0, readers: 0, uptime: 0, ready: false };
-    this.#ready.set(camera.path, { ready: state.ready, readyTime: state.readyTime });
     const since = state.ready && state.readyTime ? Date.parse(state.readyTime) : NaN;
     return {
       bytes_sent: state.bytesSent,
@@ -280,7 +289,7 @@ export class CameraService extends EventEmitter<CameraServiceEvents> {
       since: Date.now(),
     };
     let camera: CameraRecord;
-    let source: CameraSource | { kind: 'url'; url: string };
+    let source: CameraPathSource;
     if ('test_pattern' in declared) {
       const { size, fps, clock } = declared.test_pattern;
       const [width, height] = size.split('x').map(Number) as [number, number];
@@ -460,7 +469,7 @@ export class CameraService extends EventEmitter<CameraServiceEvents> {
     }
     if (camera.pathCreated) {
       try {
-        await this.#media.paths.remove(camera.path);
+        await this.#media.removeCameraPath(camera.path);
       } catch (error) {
         this.#log.warn(
           { device: node, path: camera.path, err: (error as Error).message },
@@ -468,7 +477,6 @@ export class CameraService extends EventEmitter<CameraServiceEvents> {
         );
       }
     }
-    this.#ready.delete(camera.path);
     const gone: CameraRecord = {
       ...camera,
       status: 'DISCONNECTED',
@@ -500,48 +508,25 @@ export class CameraService extends EventEmitter<CameraServiceEvents> {
     this.emit('update', camera);
   }
 
-  async #createPath(
-    camera: CameraRecord,
-    source: CameraSource | { kind: 'url'; url: string },
-  ): Promise<void> {
+  async #createPath(camera: CameraRecord, source: CameraPathSource): Promise<void> {
     if (!this.#config.camera.auto_start_streams) return;
     // Remembered by the path manager even when the media server is away: it is created
     // when the media server comes back.
     camera.pathCreated = true;
     try {
-      await this.#media.paths.ensure(camera.path, this.#media.cameraPathConf(camera.path, source));
+      await this.#media.ensureCameraPath(camera.path, source);
     } catch (error) {
+      if (error instanceof StreamCommandError) {
+        // Nothing to retry: the camera cannot be streamed as it is named.
+        camera.pathCreated = false;
+        camera.status = 'ERROR';
+        camera.error = error.message;
+        return;
+      }
       this.#log.warn(
         { device: camera.device, path: camera.path, err: (error as Error).message },
         'could not create the camera path now; it is created when the media server answers',
       );
-    }
-  }
-
-  async #pollReady(): Promise<void> {
-    const watched = [...this.#cameras.values()].filter(
-      (c) => c.status === 'CONNECTED' && c.pathCreated,
-    );
-    if (watched.length === 0 || !this.#media.breaker.allows()) return;
-    let paths;
-    try {
-      paths = await this.#media.client.listPaths();
-    } catch {
-      return; // the media monitor reports it
-    }
-    const byName = new Map(paths.map((p) => [p.name, p]));
-    for (const camera of watched) {
-      const state = byName.get(camera.path);
-      const ready = state?.ready ?? false;
-      const before = this.#ready.get(camera.path)?.ready ?? false;
-      this.#ready.set(camera.path, { ready, readyTime: state?.readyTime ?? null });
-      if (ready !== before && this.#cameras.get(camera.device) === camera) {
-        this.#log.info(
-          { device: camera.device, path: camera.path, ready },
-          ready ? 'stream ready' : 'stream stopped',
-        );
-        this.emit('update', camera);
-      }
     }
   }
 

@@ -37,7 +37,7 @@ import {
   type Limiter,
 } from '../files/index.js';
 import type { Logger } from '../logging/index.js';
-import type { MediaPlane } from '../media/index.js';
+import type { StreamSource } from './stream-source.js';
 import { redact, runFfmpeg, type FfmpegExit, type FfmpegRun } from './ffmpeg.js';
 import { recoverJournals } from './recovery.js';
 
@@ -193,7 +193,8 @@ function notStreaming(device: string, error: unknown): ServiceError {
 }
 
 export interface RecorderOptions {
-  media: MediaPlane;
+  /** The camera streams, from the media server. */
+  media: StreamSource;
   log: Logger;
   config: () => Config;
   /** How often free space is checked while recording (default: storage.check_interval_seconds). */
@@ -338,7 +339,7 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
         // A stream that stops sending for 10 s ends the recording instead of holding it.
         ...['-timeout', '10000000'],
         ...['-analyzeduration', '0', '-probesize', '32768'],
-        ...['-i', `${this.#options.media.rtspBase()}/${camera.path}`],
+        ...['-i', this.#options.media.readerUrl(camera.path)],
         ...['-map', '0:v', '-c', 'copy'],
         ...(durationSeconds !== null ? ['-t', durationSeconds.toFixed(3)] : []),
         ...['-f', 'segment', '-segment_time', String(segmentSeconds)],
@@ -616,10 +617,7 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
         // -t counts output time, which starts at the keyframe the stream began with: a
         // clean exit of a timed recording is its duration reached, whatever the clock says.
         reason = 'duration reached';
-      } else if (
-        this.#options.media.monitor.reachable === false ||
-        !this.#options.media.breaker.allows()
-      ) {
+      } else if (!this.#options.media.reachable()) {
         reason = 'media server lost';
       } else if (exit.code === 0) {
         // The source ended (its camera or publisher went away) and ffmpeg finished the file.

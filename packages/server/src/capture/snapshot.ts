@@ -24,9 +24,9 @@ import type { Config } from '../config/index.js';
 import { ServiceError } from '../errors/index.js';
 import { Limiter, checkDir, checkFilename, snapshotName, storageFault } from '../files/index.js';
 import type { Logger } from '../logging/index.js';
-import type { MediaPlane } from '../media/index.js';
 import { redact, runFfmpeg } from './ffmpeg.js';
 import type { GopKeepers } from './gop-keeper.js';
+import type { StreamSource } from './stream-source.js';
 
 export type SnapshotTier = 1 | 2 | 3;
 
@@ -56,7 +56,7 @@ interface Grab {
 }
 
 export interface SnapshotOptions {
-  media: MediaPlane;
+  media: StreamSource;
   log: Logger;
   /** storage.snapshots_dir, and the grab limits (snapshot.*, live). */
   config: () => Config;
@@ -187,7 +187,7 @@ export class SnapshotService {
     let startError: Error | null = null;
     if (camera.pathCreated) {
       try {
-        const state = await media.client.getPath(camera.path, call);
+        const state = await media.pathState(camera.path, call);
         if (!state?.ready) {
           tier = 2;
           await media.waitReady(camera.path, call, this.#options.startTimeoutMs);
@@ -265,7 +265,7 @@ export class SnapshotService {
     quality: number,
     correlationId?: string,
   ): Promise<Buffer> {
-    const url = `${this.#options.media.rtspBase()}/${camera.path}`;
+    const url = this.#options.media.readerUrl(camera.path);
     return this.#run(
       `snapshot ${camera.path}`,
       [

@@ -137,109 +137,139 @@ const authSchema = z.strictObject({
     .prefault({}),
 });
 
-const mediamtxSchema = z.strictObject({
-  mode: z
-    .enum(['auto', 'managed', 'external', 'embedded'], {
-      error: 'expected one of auto, managed, external, embedded',
-    })
-    .default('auto'),
-  binary: nullablePath.default(null),
-  /** Where the service reaches the media server (its API and RTSP). */
-  host: host.default('127.0.0.1'),
-  api_port: port.default(9997),
-  rtsp_port: port.default(8554),
-  hls_port: port.default(8888),
-  webrtc_port: port.default(8889),
-  /**
-   * managed and embedded: the address RTSP, HLS and WebRTC listen on for viewers. The
-   * control API always stays on loopback.
-   */
-  listen_host: host.default('0.0.0.0'),
-  /** managed: RTSP transports offered to readers (UDP uses ports 8000/8001). */
-  rtsp_transports: z
-    .array(z.enum(['udp', 'tcp'], { error: 'expected udp or tcp' }))
-    .min(1, { error: 'expected at least one of udp, tcp' })
-    .default(['udp', 'tcp']),
-  /** external: credentials for a MediaMTX whose API requires them. */
-  api_username: z.string().min(1).nullable().default(null),
-  api_password: z.string().nullable().default(null),
-  api_timeout_seconds: positiveSeconds('the media server API timeout').default(5),
-  /**
-   * managed and external: the loopback port of the service's stream authorization hook,
-   * MediaMTX's authHTTPAddress (http://127.0.0.1:<port>/mediamtx/auth).
-   */
-  auth_hook_port: port.default(9995),
-  /**
-   * embedded: the MediaMTX version whose control API the relay imitates (endpoints, fields,
-   * reply bodies): "1.18" for v1.18 and later, "1.15" for v1.15 to v1.17. For testing the
-   * service against older MediaMTX where none is installed.
-   */
-  embedded_version: z
-    .enum(['1.15', '1.18'], { error: 'expected "1.15" or "1.18"' })
-    .default('1.18'),
-  /**
-   * embedded: give a new reader the GOP since the last keyframe at once. false behaves as
-   * MediaMTX does (the reader starts with the next packet and waits for a keyframe).
-   */
-  embedded_gop_cache: z.boolean({ error: 'expected true or false' }).default(true),
-  /** embedded: RTSP connections the relay holds at once. */
-  rtsp_max_connections: positiveInt('the number of RTSP connections').default(256),
-  /** MediaMTX's readTimeout: an RTSP connection that sends nothing for this long is closed. */
-  read_timeout_seconds: positiveSeconds('the RTSP read limit').default(10),
-  /** MediaMTX's writeTimeout: a client that takes nothing for this long is closed. */
-  write_timeout_seconds: positiveSeconds('the RTSP write limit').default(10),
-  /** managed: how long the binary may take to answer its API after a start. */
-  start_timeout_seconds: positiveSeconds('the media server start limit').default(15),
-  /** A camera path's runOnDemandStartTimeout and runOnDemandCloseAfter. */
-  on_demand_start_timeout_seconds: positiveSeconds('the on-demand start limit').default(10),
-  on_demand_close_after_seconds: positiveSeconds('the on-demand idle time').default(10),
-  health_check_interval_seconds: positiveSeconds('the media server check interval').default(5),
-  backoff_initial_seconds: positiveSeconds('the first retry delay').default(0.5),
-  backoff_max_seconds: positiveSeconds('the longest retry delay').default(30),
-  breaker_failure_threshold: positiveInt('failed checks that open the circuit breaker').default(3),
-  breaker_success_threshold: positiveInt(
-    'successful checks that close the circuit breaker',
-  ).default(2),
-  breaker_open_seconds: positiveSeconds('how long the circuit breaker stays open').default(10),
-  codec: z
-    .strictObject({
-      video_profile: z
-        .enum(['baseline', 'main', 'high'], { error: 'expected one of baseline, main, high' })
-        .default('baseline'),
-      video_level: z
-        .string({ error: 'expected an H.264 level as a string, e.g. "3.0"' })
-        .regex(/^[1-6](\.[0-9])?$/, { error: 'expected an H.264 level such as "3.0" or "4.1"' })
-        .default('3.0'),
-      pixel_format: z.string().min(1).default('yuv420p'),
-      bitrate: z
-        .string({ error: 'expected a bitrate such as "600k" or "2M"' })
-        .regex(/^[0-9]+(\.[0-9]+)?[kKmM]?$/, { error: 'expected a bitrate such as "600k" or "2M"' })
-        .default('600k'),
-      preset: z
-        .enum(
-          [
-            'ultrafast',
-            'superfast',
-            'veryfast',
-            'faster',
-            'fast',
-            'medium',
-            'slow',
-            'slower',
-            'veryslow',
-          ],
-          { error: 'expected an x264 preset, e.g. ultrafast' },
-        )
-        .default('ultrafast'),
-      gop: positiveInt('the keyframe interval in frames').nullable().default(null),
-      encoder: z
-        .enum(['libx264', 'h264_v4l2m2m', 'h264_vaapi'], {
-          error: 'expected one of libx264, h264_v4l2m2m, h264_vaapi',
-        })
-        .default('libx264'),
-    })
-    .prefault({}),
-});
+const mediamtxSchema = z
+  .strictObject({
+    mode: z
+      .enum(['auto', 'managed', 'external', 'embedded'], {
+        error: 'expected one of auto, managed, external, embedded',
+      })
+      .default('auto'),
+    binary: nullablePath.default(null),
+    /** Where the service reaches the media server (its API and RTSP). */
+    host: host.default('127.0.0.1'),
+    api_port: port.default(9997),
+    rtsp_port: port.default(8554),
+    hls_port: port.default(8888),
+    webrtc_port: port.default(8889),
+    /**
+     * managed and embedded: the address RTSP, HLS and WebRTC listen on for viewers. The
+     * control API always stays on loopback.
+     */
+    listen_host: host.default('0.0.0.0'),
+    /** managed: RTSP transports offered to readers (UDP takes rtp_port and rtcp_port). */
+    rtsp_transports: z
+      .array(z.enum(['udp', 'tcp'], { error: 'expected udp or tcp' }))
+      .min(1, { error: 'expected at least one of udp, tcp' })
+      .default(['udp', 'tcp']),
+    /** managed: RTSP over UDP, RTP on an even port and RTCP on the next (0 and 0: free ones). */
+    rtp_port: port.default(8000),
+    rtcp_port: port.default(8001),
+    /** managed: serve WebRTC; external: whether that MediaMTX does (for the stream URLs). */
+    webrtc: z.boolean({ error: 'expected true or false' }).default(true),
+    /** managed: the UDP port of WebRTC's media (ICE), MediaMTX's webrtcLocalUDPAddress. */
+    webrtc_ice_udp_port: port.default(8189),
+    /** external: credentials for a MediaMTX whose API requires them. */
+    api_username: z.string().min(1).nullable().default(null),
+    api_password: z.string().nullable().default(null),
+    api_timeout_seconds: positiveSeconds('the media server API timeout').default(5),
+    /**
+     * managed and external: the loopback port of the service's stream authorization hook,
+     * MediaMTX's authHTTPAddress (http://127.0.0.1:<port>/mediamtx/auth).
+     */
+    auth_hook_port: port.default(9995),
+    /**
+     * embedded: the MediaMTX version whose control API the relay imitates (endpoints,
+     * fields, reply bodies): "1.18" for v1.18 and later, "1.15" for v1.15 to v1.17. For
+     * testing the service against older MediaMTX where none is installed.
+     */
+    embedded_version: z
+      .enum(['1.15', '1.18'], { error: 'expected "1.15" or "1.18"' })
+      .default('1.18'),
+    /**
+     * embedded: give a new reader the GOP since the last keyframe at once. false behaves as
+     * MediaMTX does (the reader starts with the next packet and waits for a keyframe).
+     */
+    embedded_gop_cache: z.boolean({ error: 'expected true or false' }).default(true),
+    /** embedded: RTSP connections the relay holds at once. */
+    rtsp_max_connections: positiveInt('the number of RTSP connections').default(256),
+    /** MediaMTX's readTimeout: an RTSP connection that sends nothing for this long is closed. */
+    read_timeout_seconds: positiveSeconds('the RTSP read limit').default(10),
+    /** MediaMTX's writeTimeout: a client that takes nothing for this long is closed. */
+    write_timeout_seconds: positiveSeconds('the RTSP write limit').default(10),
+    /** managed: how long the binary may take to answer its API after a start. */
+    start_timeout_seconds: positiveSeconds('the media server start limit').default(15),
+    /** A camera path's runOnDemandStartTimeout and runOnDemandCloseAfter. */
+    on_demand_start_timeout_seconds: positiveSeconds('the on-demand start limit').default(10),
+    on_demand_close_after_seconds: positiveSeconds('the on-demand idle time').default(10),
+    health_check_interval_seconds: positiveSeconds('the media server check interval').default(5),
+    backoff_initial_seconds: positiveSeconds('the first retry delay').default(0.5),
+    backoff_max_seconds: positiveSeconds('the longest retry delay').default(30),
+    breaker_failure_threshold: positiveInt('failed checks that open the circuit breaker').default(
+      3,
+    ),
+    breaker_success_threshold: positiveInt(
+      'successful checks that close the circuit breaker',
+    ).default(2),
+    breaker_open_seconds: positiveSeconds('how long the circuit breaker stays open').default(10),
+    codec: z
+      .strictObject({
+        video_profile: z
+          .enum(['baseline', 'main', 'high'], { error: 'expected one of baseline, main, high' })
+          .default('baseline'),
+        video_level: z
+          .string({ error: 'expected an H.264 level as a string, e.g. "3.0"' })
+          .regex(/^[1-6](\.[0-9])?$/, { error: 'expected an H.264 level such as "3.0" or "4.1"' })
+          .default('3.0'),
+        pixel_format: z.string().min(1).default('yuv420p'),
+        bitrate: z
+          .string({ error: 'expected a bitrate such as "600k" or "2M"' })
+          .regex(/^[0-9]+(\.[0-9]+)?[kKmM]?$/, {
+            error: 'expected a bitrate such as "600k" or "2M"',
+          })
+          .default('600k'),
+        preset: z
+          .enum(
+            [
+              'ultrafast',
+              'superfast',
+              'veryfast',
+              'faster',
+              'fast',
+              'medium',
+              'slow',
+              'slower',
+              'veryslow',
+            ],
+            { error: 'expected an x264 preset, e.g. ultrafast' },
+          )
+          .default('ultrafast'),
+        gop: positiveInt('the keyframe interval in frames').nullable().default(null),
+        encoder: z
+          .enum(['libx264', 'h264_v4l2m2m', 'h264_vaapi'], {
+            error: 'expected one of libx264, h264_v4l2m2m, h264_vaapi',
+          })
+          .default('libx264'),
+      })
+      .prefault({}),
+  })
+  .superRefine((m, ctx) => {
+    // RTSP over UDP takes an even port for RTP and the next one for RTCP (RFC 3550).
+    if (m.rtp_port === 0 && m.rtcp_port !== 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rtcp_port'],
+        message: 'expected 0 when rtp_port is 0 (both are then picked free)',
+      });
+    } else if (m.rtp_port !== 0 && m.rtp_port % 2 !== 0) {
+      ctx.addIssue({ code: 'custom', path: ['rtp_port'], message: 'expected an even port' });
+    } else if (m.rtp_port !== 0 && m.rtcp_port !== m.rtp_port + 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rtcp_port'],
+        message: `expected rtp_port + 1 (${m.rtp_port + 1})`,
+      });
+    }
+  });
 
 const resolution = z
   .string()

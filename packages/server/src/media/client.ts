@@ -7,6 +7,11 @@
  * handshake plus one), each with a timeout. A request that fails on a reused socket the
  * server had closed meanwhile (it restarted) is retried once on a fresh one when it is
  * safe to repeat. Errors are MediaServerErrors saying what the media server answered.
+ *
+ * Every MediaMTX from v1.15 to v1.20 is read alike: a write is done on any 2xx, whatever
+ * its body (v1.15 answers nothing, v1.16+ `{"status":"ok"}`); an error's text is its
+ * `error` field (`{"error": ...}` before v1.16, `{"status":"error","error": ...}` after);
+ * path states are normalized by normalizePath.
  */
 import http from 'node:http';
 import type { Logger } from '../logging/index.js';
@@ -19,7 +24,7 @@ export type ApiPath = Schemas['Path'];
 export type ApiInfo = Schemas['Info'];
 export type GlobalConf = Schemas['GlobalConf'];
 
-/** A path's live state, the same whichever MediaMTX version (v1.12 to v1.20) answered. */
+/** A path's live state, the same whichever MediaMTX version (v1.15 to v1.20) answered. */
 export interface PathStatus {
   name: string;
   /** Readers can read it now (v1.16+ `available`, else the deprecated `ready`). */
@@ -41,7 +46,7 @@ export class MediaServerError extends Error {
   readonly reason: MediaServerFailure;
   /** HTTP status when it answered. */
   readonly status: number | null;
-  /** Its own error text (`{"error": ...}`), when it gave one. */
+  /** Its own error text (the `error` field of its answer), when it gave one. */
   readonly answer: string | null;
 
   constructor(
@@ -101,9 +106,12 @@ export class MediaMtxClient {
     }
   }
 
-  /** Version and start time; `started` changes when the media server restarts. */
-  async info(call?: CallOptions): Promise<ApiInfo> {
-    return this.#json<ApiInfo>('GET', '/v3/info', undefined, call);
+  /**
+   * Version and start time (`started` changes when the media server restarts); null from
+   * a MediaMTX before v1.16, which has no /v3/info (it answers 404).
+   */
+  async info(call?: CallOptions): Promise<ApiInfo | null> {
+    return this.#jsonOrNull<ApiInfo>('/v3/info', call);
   }
 
   async globalConfig(call?: CallOptions): Promise<GlobalConf> {

@@ -1,10 +1,21 @@
 /**
- * The mediamtx.yml of managed mode, written by the service before every start.
+ * The mediamtx.yml of managed mode, written by the service before every start, and the
+ * environment MediaMTX runs with.
  *
- * Only keys that exist in every MediaMTX we support (v1.12 to v1.20) are written: an
- * unknown key makes MediaMTX refuse to start. Everything else keeps MediaMTX's default,
- * and `paths` is empty because the service creates its paths through the control API
- * (which MediaMTX holds in memory only, so the service re-creates them after a restart).
+ * Only keys that exist in every MediaMTX we support (v1.15 to v1.20) are written: an
+ * unknown key makes MediaMTX refuse to start. `paths` is empty because the service
+ * creates its paths through the control API (which MediaMTX holds in memory only, so the
+ * service re-creates them after a restart).
+ *
+ * Isolation: every listener MediaMTX opens is set to the listen host and a port from the
+ * service's configuration (RTSP, and RTP/RTCP when UDP is offered; HLS; WebRTC's HTTP and
+ * its ICE UDP port, ICE over TCP off), and every server the service does not use is off
+ * (RTMP, SRT, metrics, pprof, playback), so two instances on one machine never collide
+ * and nothing listens on every interface unless listen_host says so. Multicast and RTSPS
+ * are not offered, so their ports stay closed. Servers newer than v1.15 that listen by
+ * default (MoQ in v1.20) cannot be turned off in the file, which older versions would
+ * refuse: they are turned off through MediaMTX's environment (`MTX_MOQ=no`), which a
+ * version without that setting ignores (it reads only the variables of settings it has).
  *
  * Access, with `authHttpAddress` (what the service runs): MediaMTX asks the service's
  * loopback hook before every action (`authMethod: http`), and the service allows reading
@@ -30,7 +41,10 @@ export interface MediaMtxConfigOptions {
   apiPort: number;
   rtspPort: number;
   hlsPort: number;
-  webrtcPort: number;
+  /** WebRTC's HTTP (WHEP) port; null turns WebRTC off. */
+  webrtcPort: number | null;
+  /** WebRTC's media over UDP (ICE), MediaMTX's webrtcLocalUDPAddress (default 8189). */
+  webrtcIceUdpPort?: number;
   /** Where RTSP, HLS and WebRTC listen; '' or '0.0.0.0' mean all interfaces (IPv4 and IPv6). */
   listenHost: string;
   /** The API credentials the service uses; MediaMTX accepts only some characters in them. */
@@ -81,7 +95,8 @@ export function mediamtxConfig(options: MediaMtxConfigOptions): string {
   const udp = options.rtspTransports.includes('udp');
   const rtpPort = options.rtpPort ?? (options.rtcpPort !== undefined ? options.rtcpPort - 1 : 8000);
   const rtcpPort = options.rtcpPort ?? rtpPort + 1;
-  checkOptions(options, udp ? { rtpPort, rtcpPort } : null);
+  const icePort = options.webrtcIceUdpPort ?? 8189;
+  checkOptions(options, udp ? { rtpPort, rtcpPort } : null, icePort);
 
   const host = options.listenHost;
   const access: Record<string, unknown> = options.authHttpAddress
@@ -111,13 +126,43 @@ export function mediamtxConfig(options: MediaMtxConfigOptions): string {
     rtmp: false,
     hls: true,
     hlsAddress: address(host, options.hlsPort),
-    webrtc: true,
-    webrtcAddress: address(host, options.webrtcPort),
+    ...webrtcSettings(options, icePort),
     srt: false,
     paths: {},
   };
   const header = HEADER.map((line) => `# ${line}\n`).join('');
   return `${header}\n${stringify(document, STRINGIFY)}`;
+}
+
+/**
+ * WebRTC on the listen host: WHEP over HTTP, media over one UDP port (ICE over TCP off).
+ * On one address only, that address is the only candidate offered to clients: the
+ * interfaces' other addresses have no listener.
+ */
+function webrtcSettings(options: MediaMtxConfigOptions, icePort: number): Record<string, unknown> {
+  if (options.webrtcPort === null) return { webrtc: false };
+  const host = options.listenHost;
+  const ip = host.replace(/^\[(.*)\]$/, '$1');
+  return {
+    webrtc: true,
+    webrtcAddress: address(host, options.webrtcPort),
+    webrtcLocalUDPAddress: address(host, icePort),
+    webrtcLocalTCPAddress: '',
+    ...(!WILDCARDS.includes(ip) && {
+      webrtcIPsFromInterfaces: false,
+      webrtcAdditionalHosts: [ip],
+    }),
+  };
+}
+
+/**
+ * The environment MediaMTX runs with: the service's own, without what MediaMTX would
+ * read as settings (`MTX_*`, and `RTSP_*`, its legacy prefix), plus the settings that
+ * turn off servers newer than v1.15 (see the header).
+ */
+export function mediamtxEnvironment(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(base).filter(([key]) => !/^(MTX|RTSP)_/.test(key)));
+  return { ...env, MTX_MOQ: 'no', MTX_SRTLA: 'no' };
 }
 
 /** Access without the service's hook: MediaMTX's own users (see the header). */
@@ -183,30 +228,37 @@ function address(host: string, port: number): string {
 function checkOptions(
   options: MediaMtxConfigOptions,
   udpPorts: { rtpPort: number; rtcpPort: number } | null,
+  icePort: number,
 ): void {
   const problems: string[] = [];
+  const webrtc = options.webrtcPort !== null;
   const tcpPorts: Array<[string, number]> = [
     ['API port', options.apiPort],
     ['RTSP port', options.rtspPort],
     ['HLS port', options.hlsPort],
-    ['WebRTC port', options.webrtcPort],
+    ...(webrtc ? [['WebRTC port', options.webrtcPort!] as [string, number]] : []),
   ];
-  const udpList: Array<[string, number]> = udpPorts
-    ? [
-        ['RTP port', udpPorts.rtpPort],
-        ['RTCP port', udpPorts.rtcpPort],
-      ]
-    : [];
+  const udpList: Array<[string, number]> = [
+    ...(udpPorts
+      ? [
+          ['RTP port', udpPorts.rtpPort] as [string, number],
+          ['RTCP port', udpPorts.rtcpPort] as [string, number],
+        ]
+      : []),
+    ...(webrtc ? [['WebRTC ICE UDP port', icePort] as [string, number]] : []),
+  ];
   for (const [name, port] of [...tcpPorts, ...udpList]) {
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
       problems.push(`the ${name} is ${port}; it must be a whole number from 1 to 65535`);
     }
   }
-  const seen = new Map<number, string>();
-  for (const [name, port] of tcpPorts) {
-    const other = seen.get(port);
-    if (other) problems.push(`the ${other} and the ${name} are both ${port}; they must differ`);
-    seen.set(port, name);
+  for (const list of [tcpPorts, udpList]) {
+    const seen = new Map<number, string>();
+    for (const [name, port] of list) {
+      const other = seen.get(port);
+      if (other) problems.push(`the ${other} and the ${name} are both ${port}; they must differ`);
+      seen.set(port, name);
+    }
   }
   if (udpPorts) {
     if (udpPorts.rtpPort % 2 !== 0) {

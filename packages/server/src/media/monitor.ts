@@ -1,17 +1,19 @@
 /**
- * Watches the media server: asks its API (`/v3/info`) every `intervalMs` while it
- * answers; after a failure, again after an exponential backoff with jitter (so a fleet of
- * boxes does not retry in step); while the breaker is open, not before it lets a trial
- * through, nor before the backoff (which grows to its maximum over a long outage).
+ * Watches the media server: runs the check it is given (probe.ts: the API, as every
+ * MediaMTX version answers it) every `intervalMs` while it answers; after a failure,
+ * again after an exponential backoff with jitter (so a fleet of boxes does not retry in
+ * step); while the breaker is open, not before it lets a trial through, nor before the
+ * backoff (which grows to its maximum over a long outage).
  *
  * Recovery: configuration set through the API lives in the media server's memory only,
- * so when it answers again after failing, or answers with a new `started` time (it
- * restarted between two checks), every wanted path is re-created (`onRecovered`).
+ * so when it answers again after failing, answers with a new `started` time (it
+ * restarted between two checks), or answers after the service saw it restart
+ * (`expectRestart`, managed mode: MediaMTX before v1.16 tells no start time), the wanted
+ * paths must be re-created: `recovered` says so, before the `checked` of that check.
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../logging/index.js';
 import type { BreakerState, CircuitBreaker } from './breaker.js';
-import type { MediaMtxClient } from './client.js';
 
 export interface BackoffOptions {
   initialMs: number;
@@ -20,8 +22,16 @@ export interface BackoffOptions {
   jitter: number;
 }
 
-export interface MonitorOptions {
-  client: MediaMtxClient;
+/** What a check returns: the media server's identity, when it tells it. */
+export interface CheckResult {
+  version: string | null;
+  /** The start time; a new one is a restart. null when the media server does not tell. */
+  started: string | null;
+}
+
+export interface MonitorOptions<R extends CheckResult> {
+  /** One check: resolves when the media server answered, rejects when it did not. */
+  probe: () => Promise<R>;
   breaker: CircuitBreaker;
   log: Logger;
   /** Between checks while the media server answers. */
@@ -31,14 +41,22 @@ export interface MonitorOptions {
   now?: () => number;
 }
 
-export type RecoveryReason = 'reachable_again' | 'restarted';
+/**
+ * Why the paths are re-created: the media server answers again after failing, it
+ * restarted, or (found by the media plane) the service's paths are gone from it.
+ */
+export type RecoveryReason = 'reachable_again' | 'restarted' | 'paths_lost';
 
-export interface MonitorEvents {
-  /** Answered after failing, or restarted: the paths must be re-created. */
-  recovered: [reason: RecoveryReason];
+export interface MonitorEvents<R> {
+  /**
+   * Answered after failing, or restarted: the paths must be re-created. `expected`: the
+   * restart was the one announced by expectRestart, not one found out.
+   */
+  recovered: [reason: RecoveryReason, expected: boolean];
   /** A check failed. */
   failed: [error: Error, consecutive: number];
-  checked: [];
+  /** A check finished: with what the media server answered, or null when it failed. */
+  checked: [result: R | null];
 }
 
 export interface MonitorStatus {
@@ -50,7 +68,7 @@ export interface MonitorStatus {
   last_error: string | null;
   version: string | null;
   started: string | null;
-  /** Restarts seen (a new `started` time) since the service started. */
+  /** Restarts seen (a new `started` time, or one the service saw) since the service started. */
   restarts_seen: number;
   /** When the next check is due (ISO time), or null when stopped. */
   next_check: string | null;
@@ -63,8 +81,10 @@ export function backoffDelay(attempt: number, options: BackoffOptions, random: n
   return Math.max(0, Math.round(base * factor));
 }
 
-export class HealthMonitor extends EventEmitter<MonitorEvents> {
-  readonly #options: MonitorOptions;
+export class HealthMonitor<R extends CheckResult = CheckResult> extends EventEmitter<
+  MonitorEvents<R>
+> {
+  readonly #options: MonitorOptions<R>;
   readonly #random: () => number;
   readonly #now: () => number;
   #timer: NodeJS.Timeout | undefined;
@@ -77,8 +97,9 @@ export class HealthMonitor extends EventEmitter<MonitorEvents> {
   #version: string | null = null;
   #started: string | null = null;
   #restarts = 0;
+  #restartExpected = false;
 
-  constructor(options: MonitorOptions) {
+  constructor(options: MonitorOptions<R>) {
     super();
     this.#options = options;
     this.#random = options.random ?? Math.random;
@@ -110,6 +131,14 @@ export class HealthMonitor extends EventEmitter<MonitorEvents> {
     return this.checkNow();
   }
 
+  /**
+   * The service saw the media server restart (its managed process was started again):
+   * the next check that succeeds reports a restart, whatever start time it tells.
+   */
+  expectRestart(): void {
+    this.#restartExpected = true;
+  }
+
   stop(): void {
     this.#running = false;
     clearTimeout(this.#timer);
@@ -129,7 +158,7 @@ export class HealthMonitor extends EventEmitter<MonitorEvents> {
 
   async #check(): Promise<void> {
     clearTimeout(this.#timer);
-    const { breaker, client, log } = this.#options;
+    const { breaker, probe, log } = this.#options;
     if (!breaker.allows()) {
       // Not before the breaker lets a trial through, and no sooner than the backoff of the
       // failures so far: a long outage is checked every backoff_max (with jitter), not
@@ -145,25 +174,29 @@ export class HealthMonitor extends EventEmitter<MonitorEvents> {
     }
     const wasReachable = this.#reachable;
     try {
-      const info = await client.info();
+      const result = await probe();
       this.#lastCheck = this.#now();
       breaker.recordSuccess();
       this.#reachable = true;
       this.#lastError = null;
-      const restarted =
-        this.#started !== null && info.started !== undefined && info.started !== this.#started;
-      this.#version = info.version ?? null;
-      this.#started = info.started ?? null;
+      const expected = this.#restartExpected;
+      this.#restartExpected = false;
+      let restarted = expected;
+      if (result.started !== null) {
+        restarted ||= this.#started !== null && result.started !== this.#started;
+        this.#started = result.started;
+      }
+      this.#version = result.version ?? this.#version;
       this.#schedule(this.#options.intervalMs);
-      this.emit('checked');
       if (restarted) {
         this.#restarts += 1;
         log.warn({ started: this.#started }, 'the media server restarted');
-        this.emit('recovered', 'restarted');
+        this.emit('recovered', 'restarted', expected);
       } else if (wasReachable === false) {
         log.info('the media server answers again');
-        this.emit('recovered', 'reachable_again');
+        this.emit('recovered', 'reachable_again', false);
       }
+      this.emit('checked', result);
     } catch (error) {
       this.#lastCheck = this.#now();
       breaker.recordFailure();
@@ -177,7 +210,7 @@ export class HealthMonitor extends EventEmitter<MonitorEvents> {
       );
       this.#schedule(delay);
       this.emit('failed', error as Error, failures);
-      this.emit('checked');
+      this.emit('checked', null);
     }
   }
 

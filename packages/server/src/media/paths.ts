@@ -27,6 +27,8 @@ export class PathManager {
   /** Paths deleted by the service whose delete the media server has not confirmed. */
   readonly #unwanted = new Set<string>();
   readonly #queues = new Map<string, Promise<unknown>>();
+  /** Wanted paths the media server confirmed having, as wanted, when last asked. */
+  readonly #confirmed = new Set<string>();
 
   constructor(options: { client: MediaMtxClient; log: Logger }) {
     this.#client = options.client;
@@ -49,7 +51,21 @@ export class PathManager {
   ensure(name: string, conf: PathConf, call?: CallOptions): Promise<EnsureOutcome> {
     this.#desired.set(name, conf);
     this.#unwanted.delete(name);
-    return this.#serial(name, () => this.#ensure(name, conf, call));
+    this.#confirmed.delete(name);
+    return this.#serial(name, async () => {
+      const outcome = await this.#ensure(name, conf, call);
+      if (this.#desired.get(name) === conf) this.#confirmed.add(name);
+      return outcome;
+    });
+  }
+
+  /**
+   * Wanted paths the media server has, as far as the service knows: each was created (or
+   * found) as wanted, and nothing is being done to it now. One of these missing from the
+   * media server's list means it lost them (it restarted without telling).
+   */
+  settledNames(): string[] {
+    return [...this.#confirmed].filter((name) => !this.#queues.has(name));
   }
 
   /**
@@ -60,6 +76,7 @@ export class PathManager {
   remove(name: string, call?: CallOptions): Promise<boolean> {
     this.#desired.delete(name);
     this.#unwanted.add(name);
+    this.#confirmed.delete(name);
     return this.#serial(name, () => this.#delete(name, call));
   }
 

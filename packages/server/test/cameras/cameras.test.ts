@@ -414,7 +414,7 @@ describe('cameras after the media server comes back', () => {
         'rtsp://10.255.0.3/stream',
       );
       await server.restart();
-      await t.app.media.monitor.checkNow();
+      await t.app.media.checkNow();
       const camera = await updates.next((c) => c.device === 'lobby');
       assert.equal(camera.status, 'CONNECTED');
       assert.equal(

@@ -18,8 +18,8 @@ describe('MediaMtxClient against the embedded relay', () => {
 
   it('reads info and the global configuration', async () => {
     const info = await server.client.info();
-    assert.match(info.version ?? '', /relay/);
-    assert.ok(!Number.isNaN(Date.parse(info.started ?? '')));
+    assert.match(info?.version ?? '', /relay/);
+    assert.ok(!Number.isNaN(Date.parse(info?.started ?? '')));
     const global = await server.client.globalConfig();
     assert.equal(global.rtspAddress, `:${server.rtspPort}`);
   });
@@ -110,7 +110,7 @@ describe('MediaMtxClient against the embedded relay', () => {
     await server.restart();
     // The idle socket is dead now; a GET is retried once on a fresh one.
     const info = await server.client.info();
-    assert.ok(info.version);
+    assert.ok(info?.version);
   });
 });
 

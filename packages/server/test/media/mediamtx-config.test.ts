@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import {
   mediamtxConfig,
+  mediamtxEnvironment,
   writeMediaMtxConfig,
   type MediaMtxConfigOptions,
 } from '../../src/media/mediamtx-config.js';
@@ -12,8 +13,30 @@ import { tempDir } from '../helpers/files.js';
 
 /** The MediaMTX reference configuration, outside the repository (absent on some machines). */
 const REFERENCE = '/work/shared/reference/mediamtx/mediamtx.yml';
-/** Whatever MediaMTX >= v1.12 does not know must never be written. */
-const NEWER_THAN_V1_12 = ['moq'];
+/**
+ * The global settings of MediaMTX before v1.15 (internal/conf/conf.go of a v1.11-era
+ * release, read in the source): settings are deprecated rather than removed, so a key in
+ * both this list and the v1.20 reference exists in every version from v1.15 to v1.20.
+ */
+const OLDER_KEYS = new Set(
+  [
+    'logLevel logDestinations logFile sysLogPrefix readTimeout writeTimeout writeQueueSize',
+    'udpMaxPayloadSize runOnConnect runOnConnectRestart runOnDisconnect authMethod',
+    'authInternalUsers authHTTPAddress authHTTPExclude authJWTJWKS authJWTClaimKey',
+    'authJWTExclude api apiAddress apiEncryption apiTrustedProxies metrics metricsAddress',
+    'pprof pprofAddress playback playbackAddress rtsp rtspTransports rtspEncryption',
+    'rtspAddress rtspsAddress rtpAddress rtcpAddress multicastIPRange multicastRTPPort',
+    'multicastRTCPPort rtspAuthMethods rtmp rtmpAddress rtmpEncryption rtmpsAddress hls',
+    'hlsAddress hlsEncryption hlsAlwaysRemux hlsVariant hlsSegmentCount hlsSegmentDuration',
+    'hlsPartDuration hlsSegmentMaxSize hlsDirectory hlsMuxerCloseAfter webrtc webrtcAddress',
+    'webrtcEncryption webrtcLocalUDPAddress webrtcLocalTCPAddress webrtcIPsFromInterfaces',
+    'webrtcIPsFromInterfacesList webrtcAdditionalHosts webrtcICEServers2',
+    'webrtcHandshakeTimeout webrtcTrackGatherTimeout webrtcSTUNGatherTimeout srt srtAddress',
+    'pathDefaults paths',
+  ]
+    .join(' ')
+    .split(' '),
+);
 
 const OPTIONS: MediaMtxConfigOptions = {
   apiPort: 9997,
@@ -61,9 +84,35 @@ describe('mediamtxConfig', () => {
       hlsAddress: ':8888',
       webrtc: true,
       webrtcAddress: ':8889',
+      webrtcLocalUDPAddress: ':8189',
+      webrtcLocalTCPAddress: '',
       srt: false,
       paths: {},
     });
+  });
+
+  it('puts WebRTC media on the listen host and its own UDP port, and can turn WebRTC off', () => {
+    const all = parsed({ webrtcIceUdpPort: 18189 });
+    assert.equal(all.webrtcLocalUDPAddress, ':18189');
+    assert.equal('webrtcIPsFromInterfaces' in all, false, 'every interface is a candidate');
+    const one = parsed({ listenHost: '192.168.1.20', webrtcIceUdpPort: 18189 });
+    assert.equal(one.webrtcLocalUDPAddress, '192.168.1.20:18189');
+    assert.equal(one.webrtcLocalTCPAddress, '', 'ICE over TCP stays closed');
+    assert.equal(one.webrtcIPsFromInterfaces, false);
+    assert.deepEqual(one.webrtcAdditionalHosts, ['192.168.1.20'], 'the only address it listens on');
+    const off = parsed({ webrtcPort: null });
+    assert.equal(off.webrtc, false);
+    for (const key of ['webrtcAddress', 'webrtcLocalUDPAddress']) assert.equal(key in off, false);
+  });
+
+  it("runs MediaMTX without the service's MTX_ and RTSP_ variables, and with MoQ off", () => {
+    const env = mediamtxEnvironment({
+      PATH: '/usr/bin',
+      MTX_RTSPADDRESS: ':1',
+      RTSP_PROTOCOLS: 'udp',
+      MTX_MOQ: 'yes',
+    });
+    assert.deepEqual(env, { PATH: '/usr/bin', MTX_MOQ: 'no', MTX_SRTLA: 'no' });
   });
 
   it("asks the service's hook for every action, the API's included, when given one", () => {
@@ -148,6 +197,11 @@ describe('mediamtxConfig', () => {
       [{ apiPort: 0 }, /the API port is 0; it must be a whole number from 1 to 65535/],
       [{ hlsPort: 70000 }, /the HLS port is 70000/],
       [{ webrtcPort: 8554 }, /the RTSP port and the WebRTC port are both 8554; they must differ/],
+      [
+        { rtspTransports: ['udp'], rtpPort: 8188, rtcpPort: 8189 },
+        /the RTCP port and the WebRTC ICE UDP port are both 8189; they must differ/,
+      ],
+      [{ webrtcIceUdpPort: 0 }, /the WebRTC ICE UDP port is 0/],
       [{ rtspTransports: [] }, /no RTSP transport is enabled/],
       [{ rtspTransports: ['tcp', 'tcp'] }, /name one twice/],
       [{ rtspTransports: ['udp'], rtpPort: 8001 }, /RTSP over UDP needs an even one/],
@@ -177,7 +231,7 @@ describe('mediamtxConfig', () => {
     }
   });
 
-  it('writes only keys that exist in the MediaMTX reference configuration', (t) => {
+  it('writes only keys that exist in every MediaMTX from v1.15 to v1.20', (t) => {
     if (!existsSync(REFERENCE)) {
       t.skip(`the MediaMTX reference configuration ${REFERENCE} is not on this machine`);
       return;
@@ -189,9 +243,11 @@ describe('mediamtxConfig', () => {
       readTimeout: '10s',
       writeTimeout: '10s',
     });
-    for (const key of new Set([...Object.keys(doc), ...Object.keys(hooked)])) {
-      assert.ok(key in reference, `${key} is not a MediaMTX setting`);
-      assert.ok(!NEWER_THAN_V1_12.includes(key), `${key} does not exist in MediaMTX v1.12`);
+    const specific = parsed({ listenHost: '10.0.0.2' });
+    const keys = new Set([...Object.keys(doc), ...Object.keys(hooked), ...Object.keys(specific)]);
+    for (const key of keys) {
+      assert.ok(key in reference, `${key} is not a setting of MediaMTX v1.20`);
+      assert.ok(OLDER_KEYS.has(key), `${key} is not a setting of MediaMTX before v1.15`);
     }
     // The keys inside the user entries, too.
     const referenceUsers = reference.authInternalUsers as Doc[];

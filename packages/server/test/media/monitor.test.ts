@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CircuitBreaker } from '../../src/media/breaker.js';
-import type { MediaMtxClient } from '../../src/media/client.js';
 import { HealthMonitor, backoffDelay } from '../../src/media/monitor.js';
 import { testLogger } from '../helpers/media.js';
 
@@ -15,12 +14,12 @@ function setup() {
   let now = 1_000_000;
   let up = false;
   let started = '2026-01-01T00:00:00Z';
-  const client = {
-    info: async () => {
-      if (!up) throw new Error('connect ECONNREFUSED 127.0.0.1:9997');
-      return { version: 'v1.20.0', started };
-    },
-  } as unknown as MediaMtxClient;
+  let tellsStart = true;
+  const probe = async () => {
+    if (!up) throw new Error('connect ECONNREFUSED 127.0.0.1:9997');
+    // MediaMTX before v1.16 tells neither its version nor its start time.
+    return tellsStart ? { version: 'v1.20.0', started } : { version: null, started: null };
+  };
   const breaker = new CircuitBreaker({
     failureThreshold: 3,
     successThreshold: 2,
@@ -28,7 +27,7 @@ function setup() {
     now: () => now,
   });
   const monitor = new HealthMonitor({
-    client,
+    probe,
     breaker,
     log: testLogger().log,
     intervalMs: 5_000_000,
@@ -47,6 +46,7 @@ function setup() {
     advance: (ms: number) => (now += ms),
     setUp: (value: boolean) => (up = value),
     restart: () => (started = '2026-01-01T01:00:00Z'),
+    olderVersion: () => (tellsStart = false),
   };
 }
 
@@ -92,6 +92,25 @@ describe('HealthMonitor', () => {
     restart();
     await monitor.checkNow();
     assert.deepEqual(reasons, ['reachable_again', 'restarted']);
+    assert.equal(monitor.status().restarts_seen, 1);
+    monitor.stop();
+  });
+
+  it('takes a restart it was told of, from a media server that tells no start time', async () => {
+    const { monitor, setUp, olderVersion } = setup();
+    const seen: Array<[string, boolean]> = [];
+    monitor.on('recovered', (reason, expected) => seen.push([reason, expected]));
+    setUp(true);
+    olderVersion();
+    await monitor.start();
+    await monitor.checkNow();
+    assert.deepEqual(seen, [], 'no start time: no restart found out');
+    monitor.expectRestart();
+    await monitor.checkNow();
+    assert.deepEqual(seen, [['restarted', true]]);
+    await monitor.checkNow();
+    assert.equal(seen.length, 1, 'only the next check counts it');
+    assert.equal(monitor.status().version, null);
     assert.equal(monitor.status().restarts_seen, 1);
     monitor.stop();
   });

@@ -15,9 +15,10 @@ import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { RpcError } from '@camera-service/sdk';
 import type { Config } from '../../src/config/index.js';
-import { resolveMode } from '../../src/media/index.js';
+import { describe as rtspDescribe, resolveMode } from '../../src/media/index.js';
 import { startApp, type TestApp } from '../helpers/app.js';
 import { startMediaServer, type TestMediaServer } from '../helpers/media.js';
+import { within } from '../helpers/wait.js';
 
 const run = promisify(execFile);
 const STAND_IN = fileURLToPath(
@@ -188,6 +189,33 @@ for (const backend of backends) {
       assert.ok(pattern?.source, 'a publisher feeds it');
       assert.ok((pattern?.bytes_sent ?? 0) > 0, 'ffprobe was sent the stream');
       await media.paths.remove('pattern');
+    });
+
+    it('tells when a stream started by someone else becomes ready, and when it stops', async () => {
+      const { media } = t.app;
+      const source = { kind: 'test_pattern' as const, size: '320x240', fps: 10, clock: false };
+      await media.paths.ensure('watched', {
+        ...media.cameraPathConf('watched', source),
+        runOnDemandCloseAfter: '1s',
+      });
+      const seen = (ready: boolean) =>
+        new Promise<void>((resolve) => {
+          const off = media.onReadiness((name, now) => {
+            if (name !== 'watched' || now !== ready) return;
+            off();
+            resolve();
+          });
+        });
+      const up = seen(true);
+      // A reader the service knows nothing of: only the media server can tell.
+      const answer = await rtspDescribe(media.readerUrl('watched'), 15_000);
+      assert.equal(answer.status, 200);
+      await within(up, 5000, 'the ready event');
+      assert.equal(media.isReady('watched'), true);
+      // Nobody reads it: the media server stops it after runOnDemandCloseAfter.
+      await within(seen(false), 15_000, 'the stopped event');
+      assert.equal(media.isReady('watched'), false);
+      await media.paths.remove('watched');
     });
 
     it('says why a camera stream cannot start', async () => {

@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, it } from 'node:test';
@@ -14,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createLogger } from '../../src/logging/index.js';
 import { findMediaMtxBinary } from '../../src/media/binary.js';
 import { mediamtxConfig, writeMediaMtxConfig } from '../../src/media/mediamtx-config.js';
+import { reservePorts } from '../../src/media/ports.js';
 import {
   ProcessSupervisor,
   type ExitInfo,
@@ -29,6 +29,14 @@ const STAND_IN = fileURLToPath(
   new URL('../../../test/fixtures/stand-in/mediamtx', import.meta.url),
 );
 const TIMEOUT = 10_000;
+/** A configuration with only the API on, so that the stand-ins of parallel tests never collide. */
+const MINIMAL = [
+  'api: true',
+  'apiAddress: "127.0.0.1:0"',
+  'authInternalUsers: [{user: any, permissions: [{action: api}]}]',
+  ...['rtsp', 'rtmp', 'hls', 'webrtc', 'srt'].map((server) => `${server}: false`),
+  '',
+].join('\n');
 
 const supervisors: ProcessSupervisor[] = [];
 afterEach(async () => {
@@ -48,7 +56,7 @@ function harness(
 ): Harness {
   const { standIn = {}, ...overrides } = options;
   const dir = tempDir('camera-service-supervisor-');
-  const config = writeFile(dir, 'mediamtx.yml', 'apiAddress: "127.0.0.1:0"\n');
+  const config = writeFile(dir, 'mediamtx.yml', MINIMAL);
   const logs = new LogSink();
   const { logger } = createLogger({
     level: 'debug',
@@ -108,10 +116,13 @@ async function listening(h: Harness, pid: number): Promise<string> {
   return record.msg.slice('stand-in listening '.length);
 }
 
-async function info(address: string): Promise<{ version: string; started: string }> {
-  const response = await fetch(`http://${address}/v3/info`);
+/** The stand-in's path list (its API, as every MediaMTX version answers it). */
+async function pathList(address: string, authorization?: string): Promise<{ itemCount: number }> {
+  const response = await fetch(`http://${address}/v3/paths/list`, {
+    headers: authorization ? { authorization } : {},
+  });
   assert.equal(response.status, 200);
-  return (await response.json()) as { version: string; started: string };
+  return (await response.json()) as { itemCount: number };
 }
 
 /** True when no process is left in the group (kill(-pgid, 0) fails with ESRCH). */
@@ -170,8 +181,8 @@ describe('ProcessSupervisor', () => {
     assert.equal(attempt, 1);
     assert.equal(h.supervisor.pid, pid);
     assert.equal(h.supervisor.running, true);
-    const answer = await info(await listening(h, pid));
-    assert.equal(answer.version, 'stand-in');
+    const answer = await pathList(await listening(h, pid));
+    assert.equal(answer.itemCount, 0);
 
     const line = h.logs.find((r) => r.msg.startsWith('stand-in listening'))!;
     assert.equal(line.component, 'mediamtx');
@@ -211,7 +222,7 @@ describe('ProcessSupervisor', () => {
     assert.equal(second.attempt, 2);
     assert.ok(second.at - exit.at >= 49, `restarted after ${second.at - exit.at} ms`);
     assert.equal(h.supervisor.restarts, 1);
-    assert.equal((await info(await listening(h, second.pid))).version, 'stand-in');
+    assert.equal((await pathList(await listening(h, second.pid))).itemCount, 0);
     const logged = h.logs.find((r) => r.msg === 'process exited unexpectedly')!;
     assert.equal(logged.level, 'warn');
     assert.equal(logged.signal, 'SIGKILL');
@@ -403,7 +414,7 @@ describe('ProcessSupervisor', () => {
 
   it('does not let the process outlive the service', async () => {
     const dir = tempDir();
-    const config = writeFile(dir, 'mediamtx.yml', 'apiAddress: "127.0.0.1:0"\n');
+    const config = writeFile(dir, 'mediamtx.yml', MINIMAL);
     const src = (path: string) =>
       pathToFileURL(fileURLToPath(new URL(`../../src/${path}`, import.meta.url))).href;
     // A service that starts the stand-in, waits until it listens, then exits.
@@ -439,16 +450,20 @@ describe('ProcessSupervisor', () => {
   });
 
   it('runs the stand-in as PATH mediamtx with a generated configuration', async () => {
-    const port = await freePort();
+    const [port, rtspPort, hlsPort, webrtcPort, webrtcIceUdpPort] = await reservePorts([
+      ...[0, 0, 0, 0].map(() => ({ kind: 'tcp' as const, host: '127.0.0.1', port: 0 })),
+      { kind: 'udp', host: '127.0.0.1', port: 0 },
+    ]);
     const dir = tempDir();
     const config = join(dir, 'state', 'mediamtx.yml');
     writeMediaMtxConfig(
       config,
       mediamtxConfig({
-        apiPort: port,
-        rtspPort: 18554,
-        hlsPort: 18888,
-        webrtcPort: 18889,
+        apiPort: port!,
+        rtspPort: rtspPort!,
+        hlsPort: hlsPort!,
+        webrtcPort: webrtcPort!,
+        webrtcIceUdpPort: webrtcIceUdpPort!,
         listenHost: '127.0.0.1',
         apiUser: 'camera-service',
         apiPassword: 'c2VjcmV0LXBhc3N3b3Jk',
@@ -462,9 +477,16 @@ describe('ProcessSupervisor', () => {
     h.supervisor.start();
     await until(h, () => h.spawns.length === 1, 'the spawn');
     assert.equal(await listening(h, h.spawns[0]!.pid), `127.0.0.1:${port}`);
-    assert.equal((await info(`127.0.0.1:${port}`)).version, 'stand-in');
-    const missing = await fetch(`http://127.0.0.1:${port}/v3/paths/list`);
-    assert.equal(missing.status, 404);
+    // Only the service's API user may use the API (authInternalUsers, without the hook).
+    const refused = await fetch(`http://127.0.0.1:${port}/v3/paths/list`);
+    assert.equal(refused.status, 401);
+    const basic = `Basic ${Buffer.from('camera-service:c2VjcmV0LXBhc3N3b3Jk').toString('base64')}`;
+    assert.equal((await pathList(`127.0.0.1:${port}`, basic)).itemCount, 0);
+    // No /v3/info before MediaMTX v1.16, which the stand-in is by default.
+    const info = await fetch(`http://127.0.0.1:${port}/v3/info`, {
+      headers: { authorization: basic },
+    });
+    assert.equal(info.status, 404);
   });
 
   it('refuses nonsense options and a start() while stopping', async () => {
@@ -494,14 +516,3 @@ describe('ProcessSupervisor', () => {
     assert.equal(h.spawns[1]!.attempt, 1);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
