@@ -333,7 +333,10 @@ describe('snapshots and recordings', () => {
     for (const d of durations.slice(0, -1)) assert.ok(Math.abs(d - 2) <= 0.35, `segment of ${d} s`);
     const total = durations.reduce((a, b) => a + b, 0);
     assert.ok(Math.abs(total - stopped.duration) < 0.01);
-    assert.ok(Math.abs(total - wall) <= 0.5, `${total} s in segments for ${wall.toFixed(2)} s`);
+    // The media covers the wall time but for what a loaded machine costs a real-time (-re)
+    // test pattern (it falls behind the clock, up to ~1 s in 5 s on 2 busy cores); a lost
+    // segment (2 s) or a gap between segments would still show.
+    assert.ok(Math.abs(total - wall) <= 1, `${total} s in segments for ${wall.toFixed(2)} s`);
   });
 
   it('a killed recorder leaves a playable file and a FAILED notification', async () => {

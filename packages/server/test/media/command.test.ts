@@ -23,7 +23,17 @@ import {
 } from '../../src/media/command.js';
 import { tempDir } from '../helpers/files.js';
 import { within } from '../helpers/wait.js';
-import { SplitError, mediamtxArgv, splitWords } from '../helpers/shell-words.js';
+import { commandArgv } from '@camera-service/relay';
+
+/**
+ * The argv MediaMTX runs for a command line: the relay's splitter (go-shellquote, then
+ * Go's os.Expand per word), which its own tests hold to MediaMTX's rules.
+ */
+const mediamtxArgv = (
+  line: string,
+  vars: Record<string, string>,
+  env: Record<string, string | undefined> = process.env,
+) => commandArgv(line, vars, { environment: env });
 
 const codec = (overrides: Partial<CodecConfig> = {}): CodecConfig => ({
   ...defaultConfig().mediamtx.codec,
@@ -145,36 +155,6 @@ describe('the options are ones the installed ffmpeg accepts', () => {
       if (encoder === 'libx264') assert.equal(run.status, 0, run.stderr);
     });
   }
-});
-
-describe('splitting a command as MediaMTX does (go-shellquote, then os.Expand)', () => {
-  it('splits, unquotes and refuses as go-shellquote does', () => {
-    const table: Array<[string, string[]]> = [
-      ['a  b\tc\nd', ['a', 'b', 'c', 'd']],
-      ["'it'\\''s'", ["it's"]],
-      ['"a\\$b" "a\\qb" "a\\\\b" "a\\"b"', ['a$b', 'a\\qb', 'a\\b', 'a"b']],
-      ['a\\ b c\\\\d', ['a b', 'c\\d']],
-      ["one '' two", ['one', '', 'two']],
-      ['foo"bar"\'baz\'', ['foobarbaz']],
-      // No shell: these reach the program as they are.
-      ['ffmpeg 2>>/tmp/x.log', ['ffmpeg', '2>>/tmp/x.log']],
-      ['a;b | c && d # e *', ['a;b', '|', 'c', '&&', 'd', '#', 'e', '*']],
-      ['~ $(id) `id`', ['~', '$(id)', '`id`']],
-      ['a \\\n b', ['a', 'b']],
-    ];
-    for (const [line, words] of table) assert.deepEqual(splitWords(line), words, line);
-    for (const bad of ["don't", '"open', 'end\\']) {
-      assert.throws(() => splitWords(bad), SplitError, bad);
-    }
-  });
-
-  it('expands variables in every word, quoted or not, after splitting', () => {
-    const vars = { MTX_PATH: 'cam 0', RTSP_PORT: '8554' };
-    assert.deepEqual(
-      mediamtxArgv(`x '$MTX_PATH' "\${RTSP_PORT}/$MTX_PATH" $NOPE. a$ $/ \${} $$`, vars, {}),
-      ['x', 'cam 0', '8554/cam 0', '.', 'a$', '$/', '', ''],
-    );
-  });
 });
 
 describe('publishCommand', () => {
