@@ -65,10 +65,15 @@ function closedPromise(socket: net.Socket): Promise<void> {
   return new Promise((resolve) => socket.on('close', () => resolve()));
 }
 
-/** Writes RTP packets into the stream until the relay reports a drop; resolves with it. */
+/**
+ * Writes RTP packets into the stream until the relay reports a drop; resolves with it.
+ * `perTick` packets go out per turn of the event loop, paced by a timer when `paced`, so
+ * that a loaded machine's late timers do not let the flood outrun a timeout under test.
+ */
 async function floodUntilDropped(
   relay: { dropped(): Promise<unknown> },
   stream: { write(track: number, rtcp: boolean, packet: Buffer): void },
+  options: { perTick?: number; paced?: boolean } = {},
 ): Promise<unknown> {
   const dropped = relay.dropped();
   let done = false;
@@ -78,8 +83,10 @@ async function floodUntilDropped(
   packet[1] = 96;
   packet[12] = 0x41;
   while (!done) {
-    for (let i = 0; i < 50; i += 1) stream.write(0, false, packet);
-    await new Promise((resolve) => setImmediate(resolve));
+    for (let i = 0; i < (options.perTick ?? 50); i += 1) stream.write(0, false, packet);
+    await new Promise((resolve) =>
+      options.paced ? setTimeout(resolve, 1) : setImmediate(resolve),
+    );
   }
   return dropped;
 }
@@ -183,7 +190,8 @@ describe('RTSP write timeout and pipelining', () => {
     const reader = await RawReader.connect(relay.url('cam'));
     await reader.play(relay.url('cam'));
     reader.socket.pause(); // stops reading: kernel buffers fill, then the relay's
-    assert.deepEqual(await floodUntilDropped(relay, stream), {
+    // Paced (about 7 MB/s): the 256 MiB bound stays far away whatever the timers' lag.
+    assert.deepEqual(await floodUntilDropped(relay, stream, { perTick: 5, paced: true }), {
       listener: 'rtsp',
       reason: 'write_timeout',
       remote: '127.0.0.1',
