@@ -144,6 +144,27 @@ describe('snapshots and recordings', () => {
     assert.deepEqual((await ffprobe(join(snapshots(), second.filename))).streams[0]?.width, 320);
   });
 
+  it('decodes a running stream from the GOP the service holds, not from a new RTSP reader', async () => {
+    // With or without the relay's GOP cache (the second test pass turns it off, as
+    // MediaMTX has none): the keeper holds the GOP, so no grab waits for a keyframe.
+    const logged = t.logs.records.length;
+    const shot = (await operator.request('take_snapshot', { device: 'test0' })) as {
+      tier: number;
+      filename: string;
+    };
+    assert.equal(shot.tier, 1);
+    const runs = t.logs.records
+      .slice(logged)
+      .filter((r) => r.msg === 'ffmpeg started')
+      .map((r) => r.run);
+    assert.deepEqual(runs, ['snapshot test0 (held GOP)']);
+    assert.deepEqual((await ffprobe(join(snapshots(), shot.filename))).streams[0], {
+      codec_name: 'mjpeg',
+      width: 320,
+      height: 240,
+    });
+  });
+
   it('shares one grab between simultaneous requests, each with its own file', async () => {
     const logged = t.logs.records.length;
     const results = (await Promise.all(
