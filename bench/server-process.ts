@@ -103,6 +103,8 @@ export function serverEnv(options: ServerOptions): NodeJS.ProcessEnv {
     CAMERA_SERVICE_CAMERA_DEVICE_DIR: deviceDirOf(dir),
     // Read only for a node that appears; inside the scratch directory, so never the real one.
     CAMERA_SERVICE_CAMERA_SYSFS_DIR: join(dir, 'sys'),
+    // Only the cameras a section declares or plugs (not the development test pattern).
+    ...(options.configFile ? {} : { CAMERA_SERVICE_CAMERAS: '[]' }),
     ...options.extraEnv,
   };
 }

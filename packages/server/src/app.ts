@@ -16,7 +16,13 @@ import {
   registerAuthMethods,
   resolveJwtSecret,
 } from './auth/index.js';
-import { CameraService, registerCameraMethods, cameraStatusUpdate } from './cameras/index.js';
+import {
+  CameraService,
+  DEVELOPMENT_TEST_PATTERN,
+  cameraStatusUpdate,
+  effectiveCameras,
+  registerCameraMethods,
+} from './cameras/index.js';
 import {
   GopKeepers,
   RecordingService,
@@ -260,8 +266,16 @@ export class App {
     });
     registerMediaMethods(this.methods, this.media);
 
+    // A fresh development box with no camera and no cameras: key serves a test pattern.
+    const declared = effectiveCameras(config);
+    if (declared.testPattern) {
+      this.#log.info(
+        { camera: DEVELOPMENT_TEST_PATTERN.id },
+        'development: no cameras declared and no V4L2 device found, so a test-pattern camera test0 is served (set cameras: [] to turn it off)',
+      );
+    }
     this.cameras = new CameraService({
-      config,
+      config: { ...config, cameras: declared.cameras },
       log: this.#log.child({ component: 'cameras' }),
       media: this.media,
       registry: this.metrics.registry,
@@ -269,11 +283,28 @@ export class App {
     registerCameraMethods(this.methods, this.cameras);
     // Every authenticated client hears of every camera change, with stream URLs on the
     // host it connected with.
+    const announced = new Set<string>();
     this.cameras.on('update', (camera) => {
+      const view = this.cameras.toObject(camera, { host: null });
       // A stream that became ready gets its GOP keeper; a camera that went, loses it.
       if (camera.status !== 'CONNECTED') this.#keepers?.release(camera.path);
-      else if (this.cameras.toObject(camera, { host: null }).stream_ready) {
-        this.#keepers?.acquire(camera.path);
+      else if (view.stream_ready) this.#keepers?.acquire(camera.path);
+      // One line per camera as it becomes watchable, with where to watch it.
+      if (camera.status === 'CONNECTED' && view.streams.rtsp && !announced.has(camera.path)) {
+        announced.add(camera.path);
+        this.#log.info(
+          {
+            component: 'cameras',
+            device: camera.device,
+            rtsp: view.streams.rtsp,
+            hls: view.streams.hls,
+            webrtc: view.streams.webrtc,
+            credential: view.streams.credential,
+          },
+          `camera ${camera.device} is streaming at ${view.streams.rtsp}`,
+        );
+      } else if (camera.status !== 'CONNECTED') {
+        announced.delete(camera.path);
       }
       this.ws.broadcastEach(
         cameraStatusUpdate.name,
@@ -438,12 +469,19 @@ export class App {
       healthUrl: `http://${urlHost(health)}:${health.port}`,
     };
     this.health.setReady(true);
+    // Every port, those picked by port 0 included: the media server's too.
+    const media = this.media.ports;
     this.#log.info(
       {
         api_port: api.port,
         health_port: health.port,
         ws_url: this.#addresses.wsUrl,
         health_url: this.#addresses.healthUrl,
+        rtsp_port: media.rtsp,
+        hls_port: media.hls,
+        webrtc_port: media.webrtc,
+        mediamtx_api_port: media.api,
+        ...(this.media.authHookUrl && { auth_hook_url: this.media.authHookUrl }),
       },
       'listening',
     );

@@ -21,3 +21,4 @@ export { DeviceDiscovery } from './discovery.js';
 export type { WatchFactory } from './discovery.js';
 export * from './probe-parse.js';
 export * from './capture-mode.js';
+export { DEVELOPMENT_TEST_PATTERN, effectiveCameras } from './defaults.js';

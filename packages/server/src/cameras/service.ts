@@ -16,7 +16,7 @@ import { EventEmitter } from 'node:events';
 import { readFile, readdir, readlink, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { Gauge, type Registry } from 'prom-client';
-import type { Config } from '../config/index.js';
+import type { Config, DeclaredCamera } from '../config/index.js';
 import type { Logger } from '../logging/index.js';
 import {
   StreamCommandError,
@@ -144,7 +144,7 @@ export class CameraService extends EventEmitter<CameraServiceEvents> {
   }
 
   async start(): Promise<void> {
-    for (const declared of this.#config.cameras) await this.#declare(declared);
+    for (const declared of this.#config.cameras ?? []) await this.#declare(declared);
     this.#offRecovered = this.#media.onRecovered((names) => {
       for (const camera of this.#cameras.values()) {
         if (camera.status === 'CONNECTED' && names.includes(camera.path))
@@ -276,7 +276,7 @@ export class CameraService extends EventEmitter<CameraServiceEvents> {
     });
   }
 
-  async #declare(declared: Config['cameras'][number]): Promise<void> {
+  async #declare(declared: DeclaredCamera): Promise<void> {
     const base = {
       device: declared.id,
       path: declared.id,

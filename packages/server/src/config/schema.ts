@@ -405,7 +405,15 @@ export const configSchema = z
     auth: authSchema.prefault({}),
     mediamtx: mediamtxSchema.prefault({}),
     camera: cameraSchema.prefault({}),
-    cameras: z.array(declaredCameraSchema, { error: 'expected a list of cameras' }).default([]),
+    /**
+     * Declared sources. Absent (null): none, except that in development with no V4L2
+     * device found a test pattern `test0` is served, so a fresh `npm start` shows a camera;
+     * `[]` turns that off.
+     */
+    cameras: z
+      .array(declaredCameraSchema, { error: 'expected a list of cameras' })
+      .nullable()
+      .default(null),
     storage: storageSchema.prefault({}),
     recording: recordingSchema.prefault({}),
     snapshot: snapshotSchema.prefault({}),
@@ -414,7 +422,7 @@ export const configSchema = z
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
-    config.cameras.forEach((camera, index) => {
+    (config.cameras ?? []).forEach((camera, index) => {
       if (seen.has(camera.id)) {
         ctx.addIssue({
           code: 'custom',
@@ -427,7 +435,7 @@ export const configSchema = z
   });
 
 export type Config = z.output<typeof configSchema>;
-export type DeclaredCamera = Config['cameras'][number];
+export type DeclaredCamera = NonNullable<Config['cameras']>[number];
 export type LogLevel = Config['logging']['level'];
 
 /** The configuration with every default, as `npm start` runs it. */

@@ -57,13 +57,15 @@ export function relayImitation(): {
 type Overrides = { [K in keyof Config]?: Partial<Config[K]> | Config[K] };
 
 export function testConfig(dir: string, overrides: Overrides = {}): Config {
-  const base: Record<string, Record<string, unknown>> = {
+  const base: Record<string, Record<string, unknown> | unknown[]> = {
     server: { host: '127.0.0.1', port: 0 },
     health: { host: '127.0.0.1', port: 0 },
     service: { state_dir: join(dir, 'state') },
     auth: { api_keys_file: join(dir, 'api-keys.json'), jwt_secret: TEST_JWT_SECRET },
     storage: { recordings_dir: join(dir, 'recordings'), snapshots_dir: join(dir, 'snapshots') },
     logging: { level: 'debug', format: 'json' },
+    // No camera unless a test declares or plugs one (not the development test pattern).
+    cameras: [],
     // An empty device tree of its own: tests plug cameras by creating files there.
     camera: { device_dir: join(dir, 'dev'), sysfs_dir: join(dir, 'sys') },
     mediamtx: {

@@ -35,6 +35,8 @@ export function serviceEnv(dir: string, extra: Record<string, string> = {}): Nod
     // The embedded relay on free loopback ports: daemons run side by side, and a
     // mediamtx on this machine's PATH must not turn a test into managed mode.
     CAMERA_SERVICE_CAMERA_DEVICE_DIR: `${dir}/dev`,
+    // No camera unless a test declares one (not the development test pattern).
+    CAMERA_SERVICE_CAMERAS: '[]',
     CAMERA_SERVICE_CAMERA_SYSFS_DIR: `${dir}/sys`,
     CAMERA_SERVICE_MEDIAMTX_MODE: 'embedded',
     CAMERA_SERVICE_MEDIAMTX_LISTEN_HOST: '127.0.0.1',
