@@ -56,9 +56,10 @@ function json(value: unknown): string[] {
 }
 
 function typeCell(row: Row): string {
-  return row.link
-    ? `[${row.link.title.replace(/^The /, '')}](#${row.link.anchor})`
-    : cell(row.type);
+  if (!row.link) return cell(row.type);
+  const link = `[${row.link.title.replace(/^The /, '')}](#${row.link.anchor})`;
+  const array = row.type.endsWith('[]') ? '[]' : '';
+  return `${link}${array}${row.type.endsWith(' | null') ? ' \\| null' : ''}`;
 }
 
 function paramsTable(contract: MethodContract, shared: readonly SharedType[]): string[] {

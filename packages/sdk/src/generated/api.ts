@@ -230,7 +230,7 @@ export interface GetCameraListParams {}
 
 export interface GetCameraListResult {
   /**
-   * V4L2 cameras by node number, then declared cameras; unplugged ones until evicted.
+   * Declared cameras first, then V4L2 cameras by node number; unplugged ones stay listed until evicted (camera.max_cameras).
    */
   cameras: {
     /**

@@ -168,7 +168,7 @@ export const getCameraList = defineMethod({
     cameras: z
       .array(cameraObject)
       .describe(
-        'V4L2 cameras by node number, then declared cameras; unplugged ones until evicted.',
+        'Declared cameras first, then V4L2 cameras by node number; unplugged ones stay listed until evicted (camera.max_cameras).',
       ),
     total: count('How many cameras are listed.'),
     connected: count('How many of them are CONNECTED.'),
