@@ -75,7 +75,15 @@ function paramsTable(contract: MethodContract, shared: readonly SharedType[]): s
         `| ${code(r.name)} | ${typeCell(r)} | ${r.required ? 'yes' : 'no'} | ${cell(r.limits)} | ${cell(r.description)} |`,
     ),
     '',
+    ...aliasLines(contract),
   ];
+}
+
+function aliasLines(contract: MethodContract): string[] {
+  const aliases = Object.entries(contract.aliases ?? {});
+  if (aliases.length === 0) return [];
+  const names = aliases.map(([alias, name]) => `\`${alias}\` for \`${name}\``).join(', ');
+  return [`Also taken under another name (see [Migrating](#${MIGRATING})): ${names}.`, ''];
 }
 
 function fieldsTable(rows: Row[]): string[] {
@@ -234,6 +242,9 @@ function errorCodes(contracts: readonly MethodContract[]): string[] {
   ];
 }
 
+const MIGRATION_TITLE = 'Migrating from the Python and Go implementations';
+const MIGRATING = anchorOf(MIGRATION_TITLE);
+
 function migration(contracts: readonly MethodContract[]): string[] {
   const aliases = contracts.flatMap((c) =>
     Object.entries(c.aliases ?? {}).map(
@@ -245,7 +256,7 @@ function migration(contracts: readonly MethodContract[]): string[] {
     .map((c) => `[${c.name}](#${c.name})`)
     .join(', ');
   return [
-    '## Migrating from the Python and Go implementations',
+    `## ${MIGRATION_TITLE}`,
     '',
     'The service accepts what clients of the earlier implementations send, where that costs',
     'little and cannot be mistaken for something else:',
