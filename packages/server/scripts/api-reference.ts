@@ -19,6 +19,7 @@ import type { NotificationContract, TypeContract } from './api-artifacts.js';
 
 const cell = (text: string) => text.replace(/\|/g, '\\|');
 const code = (text: string) => `\`${text}\``;
+const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
 const anchorOf = (title: string) =>
   title
     .toLowerCase()
@@ -133,7 +134,7 @@ function errorsTable(contract: MethodContract): string[] {
   // A reason of the method's own for an error of every call comes after the general one.
   const general = common.map(({ kind, when }) => {
     const also = contract.errors[kind];
-    return { kind, when: also === undefined ? when : `${when} Also: ${also}` };
+    return { kind, when: also === undefined ? when : `${when} Also: ${lowerFirst(also)}` };
   });
   const rows = [...own, ...general];
   const order = byCode(rows.map((r) => r.kind));
