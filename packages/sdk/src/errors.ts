@@ -16,6 +16,7 @@ export const ErrorCodes = {
   camera_not_found: -1000,
   camera_unavailable: -1001,
   recording_in_progress: -1006,
+  not_recording: -1007,
   media_server_error: -1003,
   file_not_found: -1004,
   storage_low: -1008,

@@ -1,4 +1,7 @@
-/** HS256 JSON Web Tokens with claims sub, role and exp (jose). */
+/**
+ * HS256 JSON Web Tokens with claims sub, role and exp (jose). Tokens of the earlier Python
+ * and Go implementations carry the subject in `user_id`: accepted when there is no `sub`.
+ */
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { SignJWT, errors, jwtVerify } from 'jose';
 import { isRole, type Role } from '../rpc/index.js';
@@ -42,20 +45,17 @@ export class JwtService {
     try {
       ({ payload } = await jwtVerify(token, this.#key, {
         algorithms: ['HS256'],
-        requiredClaims: ['sub', 'exp'],
+        requiredClaims: ['exp'],
         currentDate: new Date(this.#now()),
       }));
     } catch (error) {
       throw new AuthFailure(error instanceof errors.JWTExpired ? 'token_expired' : 'invalid_token');
     }
-    if (
-      !isRole(payload.role) ||
-      typeof payload.sub !== 'string' ||
-      typeof payload.exp !== 'number'
-    ) {
+    const subject = payload.sub ?? payload.user_id;
+    if (!isRole(payload.role) || typeof subject !== 'string' || typeof payload.exp !== 'number') {
       throw new AuthFailure('invalid_token');
     }
-    return { subject: payload.sub, role: payload.role, expiresAt: payload.exp * 1000 };
+    return { subject, role: payload.role, expiresAt: payload.exp * 1000 };
   }
 }
 

@@ -7,7 +7,7 @@ export type {
   CameraStatus,
   RecordingState,
 } from './service.js';
-export { connectedCamera, registerCameraMethods } from './methods.js';
+export { cameraByName, connectedCamera, registerCameraMethods } from './methods.js';
 export {
   cameraContracts,
   cameraObject,

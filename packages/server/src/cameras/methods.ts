@@ -28,23 +28,33 @@ export function registerCameraMethods(methods: MethodRegistry, cameras: CameraSe
   });
 }
 
-/** The camera, connected: -1000 when unknown, -1001 when disconnected or in error. */
-export function connectedCamera(cameras: CameraService, device: string): CameraRecord {
-  const camera = cameras.get(device);
+/**
+ * The camera a `device` parameter names: by its device (`/dev/video0`, a declared id),
+ * or by its stream name (`camera0`), as clients of the earlier implementations address
+ * it. -1000 when none matches.
+ */
+export function cameraByName(cameras: CameraService, device: string): CameraRecord {
+  const camera = cameras.get(device) ?? cameras.list().find((c) => c.path === device);
   if (!camera) {
     throw new ServiceError(
       'camera_not_found',
-      `There is no camera ${JSON.stringify(device)}: get_camera_list lists the cameras.`,
+      `There is no camera ${JSON.stringify(device)}: get_camera_list lists the cameras (by device and stream_path).`,
       { device },
     );
   }
+  return camera;
+}
+
+/** The camera, connected: -1000 when unknown, -1001 when disconnected or in error. */
+export function connectedCamera(cameras: CameraService, device: string): CameraRecord {
+  const camera = cameraByName(cameras, device);
   if (camera.status !== 'CONNECTED') {
     throw new ServiceError(
       'camera_unavailable',
       camera.status === 'DISCONNECTED'
-        ? `The camera ${device} is disconnected: plug it back in.`
-        : `The camera ${device} is not available: ${camera.error ?? 'it is in error'}`,
-      { device, status: camera.status },
+        ? `The camera ${camera.device} is disconnected: plug it back in.`
+        : `The camera ${camera.device} is not available: ${camera.error ?? 'it is in error'}`,
+      { device: camera.device, status: camera.status },
     );
   }
   return camera;

@@ -438,10 +438,10 @@ export class RecordingService extends EventEmitter<RecorderEvents> {
     const session = this.#sessions.get(device);
     if (!session) {
       throw new ServiceError(
-        'camera_unavailable',
+        'not_recording',
         starting
-          ? `The recording of ${device} was cancelled while it started.`
-          : `The camera ${device} is not recording.`,
+          ? `The recording of ${device} was cancelled while it started: it is not recording.`
+          : `The camera ${device} is not recording: there is nothing to stop (start_recording starts one).`,
         { device },
       );
     }

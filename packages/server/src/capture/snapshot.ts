@@ -33,6 +33,8 @@ export type SnapshotTier = 1 | 2 | 3;
 export interface SnapshotRequest {
   camera: CameraRecord;
   filename?: string;
+  /** The extension of the name made when there is no filename (default jpg). */
+  extension?: 'jpg' | 'jpeg';
   /** 1 (smallest) to 100 (best); default 85. */
   quality?: number;
   /** Replace an existing file of that name (default false: -1011). */
@@ -102,7 +104,7 @@ export class SnapshotService {
     const started = performance.now();
     const filename = request.filename
       ? checkFilename(request.filename, ['jpg', 'jpeg'])
-      : snapshotName(camera.path, new Date(), 'jpg');
+      : snapshotName(camera.path, new Date(), request.extension ?? 'jpg');
     // Join (or start) the camera's grab before anything is awaited, so requests that
     // arrive together share one frame however fast the grab is.
     const quality = request.quality ?? 85;

@@ -29,4 +29,4 @@ export { RetentionService } from './retention.js';
 export type { CleanupResult, PolicyType, RetentionPolicy } from './retention.js';
 export { EXTENSIONS, FilesService } from './service.js';
 export { registerFilesMethods } from './methods.js';
-export { filesContracts } from './contracts.js';
+export { fileObject, filesContracts, policyObject } from './contracts.js';

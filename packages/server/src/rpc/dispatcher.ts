@@ -147,7 +147,7 @@ export class Dispatcher {
       // yielding, and its measured duration is its own, not time queued behind others.
       const checked = this.#access.check(contract, authToken, ctx);
       if (checked) await checked;
-      const params = validateParams(contract, byName(rest, contract));
+      const params = validateParams(contract, unalias(byName(rest, contract), contract));
       let result: unknown = registered.handler(params, ctx);
       if (isPromiseLike(result)) result = await result;
       if (this.#validateResults) checkResult(contract, result);
@@ -291,6 +291,32 @@ function byName(raw: unknown, contract: MethodContract): Record<string, unknown>
   const params: Record<string, unknown> = {};
   raw.forEach((value: unknown, i) => (params[names[i] as string] = value));
   return params;
+}
+
+/**
+ * Renames the parameters given under an alias the contract declares (`token` for
+ * `auth_token`); both names at once are refused, as neither is clearly meant.
+ */
+function unalias(
+  params: Record<string, unknown>,
+  contract: MethodContract,
+): Record<string, unknown> {
+  const aliases = contract.aliases;
+  if (aliases === undefined) return params;
+  let renamed: Record<string, unknown> | undefined;
+  for (const [alias, name] of Object.entries(aliases)) {
+    if (!Object.hasOwn(params, alias)) continue;
+    if (Object.hasOwn(params, name)) {
+      throw new InvalidParams(
+        `Invalid params: "${alias}" is another name for "${name}"; give one of them, not both.`,
+        { param: alias, reason: 'given twice' },
+      );
+    }
+    renamed ??= { ...params };
+    renamed[name] = renamed[alias];
+    delete renamed[alias];
+  }
+  return renamed ?? params;
 }
 
 function isEmpty(params: Record<string, unknown>): boolean {

@@ -1,8 +1,8 @@
 /**
  * Method contracts and the registry. A contract declares a method's name, minimum role,
- * params and result schemas: the single description that validates calls, types
- * handlers, and generates the API reference and the SDK types. Modules own their
- * contracts and register a handler for each.
+ * params and result schemas, the errors it answers and an example: the single
+ * description that validates calls, types handlers, and generates the API reference and
+ * the SDK types. Modules own their contracts and register a handler for each.
  */
 import type { z } from 'zod';
 import type { ErrorKind } from '../errors/index.js';
@@ -11,6 +11,24 @@ import type { Access, Role } from './roles.js';
 
 export type ParamsSchema = z.ZodObject;
 
+/** A call and its answer, for the API reference; a test checks both against the schemas. */
+export interface MethodExample<
+  P extends ParamsSchema = ParamsSchema,
+  R extends z.ZodType = z.ZodType,
+> {
+  /** What the example shows, when a method has more than one. */
+  readonly title?: string;
+  readonly params: z.input<P>;
+  readonly result: z.input<R>;
+}
+
+/**
+ * The service errors a method answers, each with when it does, as a sentence. The errors
+ * every call can get from the RPC layer (see `callErrors`) need no entry; one is given
+ * when the method has a reason of its own (start_recording's duration rules).
+ */
+export type DeclaredErrors = Readonly<Partial<Record<ErrorKind, string>>>;
+
 export interface MethodContract<
   P extends ParamsSchema = ParamsSchema,
   R extends z.ZodType = z.ZodType,
@@ -18,17 +36,66 @@ export interface MethodContract<
   readonly name: string;
   /** One sentence for the API reference. */
   readonly summary: string;
+  /** More for the reference when the summary does not say it all: rules, defaults, caveats. */
+  readonly description?: string;
   readonly access: Access;
   readonly params: P;
   readonly result: R;
-  /** Service errors the method may return, beyond the protocol's own. */
-  readonly errors: readonly ErrorKind[];
+  readonly errors: DeclaredErrors;
+  readonly examples: readonly [MethodExample<P, R>, ...MethodExample<P, R>[]];
+  /**
+   * Other names a parameter is accepted under (alias → parameter), for clients of earlier
+   * implementations of the API; the reference lists them in its migration section.
+   */
+  readonly aliases?: Readonly<Record<string, string>>;
 }
 
 export function defineMethod<P extends ParamsSchema, R extends z.ZodType>(
-  contract: Omit<MethodContract<P, R>, 'errors'> & { errors?: readonly ErrorKind[] },
+  contract: MethodContract<P, R>,
 ): MethodContract<P, R> {
-  return { errors: [], ...contract };
+  return contract;
+}
+
+/**
+ * The errors any call of the method can get before or around its handler: a refused or
+ * missing credential, a role too low, params that fail the schema, the per-connection rate
+ * limit, and an unexpected failure. With the declared ones, every error it can answer.
+ */
+export function callErrors(contract: MethodContract): { kind: ErrorKind; when: string }[] {
+  const takesParams = Object.keys(contract.params.shape).length > 0;
+  const errors: { kind: ErrorKind; when: string }[] = [
+    {
+      kind: 'invalid_params',
+      when: takesParams
+        ? 'A parameter is missing, unknown or outside its limits.'
+        : 'Any parameter is given: the method takes none.',
+    },
+  ];
+  if (contract.access !== 'public') {
+    errors.push({
+      kind: 'authentication_failed',
+      when: 'The connection has not authenticated, its credential expired or was revoked, or an `auth_token` in the params is refused.',
+    });
+  }
+  if (contract.access === 'operator' || contract.access === 'admin') {
+    errors.push({
+      kind: 'permission_denied',
+      when: `The credential's role is below ${contract.access}.`,
+    });
+  }
+  errors.push(
+    { kind: 'rate_limited', when: 'The connection calls faster than its rate limit.' },
+    { kind: 'internal_error', when: 'The server failed unexpectedly.' },
+  );
+  return errors;
+}
+
+/** Every error kind a method may answer: its declared ones and those of every call. */
+export function answerableErrors(contract: MethodContract): Set<ErrorKind> {
+  return new Set([
+    ...(Object.keys(contract.errors) as ErrorKind[]),
+    ...callErrors(contract).map((e) => e.kind),
+  ]);
 }
 
 /** Who is calling, once authenticated. */

@@ -81,7 +81,7 @@ describe('a recording whose output vanishes', () => {
             r.msg === 'recording output vanished: stopping the recording' && r.level === 'error',
         ),
       );
-      assert.equal(await codeOf(operator.request('stop_recording', { device: 'test0' })), -1001);
+      assert.equal(await codeOf(operator.request('stop_recording', { device: 'test0' })), -1007);
 
       const second = await startWritten(t, operator);
       rmSync(t.config.storage.recordings_dir, { recursive: true });

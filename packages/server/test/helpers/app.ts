@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { CameraServiceClient, type ClientOptions } from '@camera-service/sdk';
 import { App, ConfigStore, configSchema, createLogger, type Config } from '../../src/index.js';
 import type { Role } from '../../src/rpc/index.js';
+import { Answers } from './answers.js';
 import { LogSink } from './log-sink.js';
 
 /** The secret test services use, so tests can mint tokens of their own. */
@@ -32,6 +33,8 @@ export interface TestApp {
   healthUrl: string;
   logs: LogSink;
   clock: TestClock;
+  /** The outcomes each method answered; stop() fails on an error a contract does not declare. */
+  answers: Answers;
   /** A JWT for a role, minted with the service's secret. */
   token(role: Role, ttlSeconds?: number): Promise<string>;
   /** A connected SDK client, closed by stop(). */
@@ -118,6 +121,7 @@ export async function startApp(
     validateResults: true,
     now: clock.now,
   });
+  const answers = new Answers(app);
   const addresses = await app.start();
   const clients: CameraServiceClient[] = [];
   const token = (role: Role, ttlSeconds = 3600) =>
@@ -130,6 +134,7 @@ export async function startApp(
     healthUrl: addresses.healthUrl,
     logs,
     clock,
+    answers,
     token,
     async connect({ as = 'admin', ...options } = {}) {
       const authToken = as === null ? undefined : await token(as);
@@ -147,6 +152,12 @@ export async function startApp(
       await Promise.all(clients.map((c) => c.close()));
       await app.stop();
       if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
+      const undeclared = answers.undeclared();
+      if (undeclared.length > 0) {
+        throw new Error(
+          `methods answered errors their contracts do not declare (declare them, or fix the handler): ${undeclared.join(', ')}`,
+        );
+      }
     },
   };
 }

@@ -19,6 +19,8 @@ const echo = defineMethod({
   access: 'viewer',
   params: z.strictObject({ device: z.string(), count: z.number().int().min(0).optional() }),
   result: z.object({ device: z.string(), count: z.number().optional() }),
+  errors: {},
+  examples: [{ params: { device: 'cam' }, result: { device: 'cam' } }],
 });
 const adminOnly = defineMethod({
   name: 'admin_only',
@@ -26,6 +28,8 @@ const adminOnly = defineMethod({
   access: 'admin',
   params: z.strictObject({}),
   result: z.literal('ok'),
+  errors: {},
+  examples: [{ params: {}, result: 'ok' }],
 });
 const open = defineMethod({
   name: 'open',
@@ -33,6 +37,8 @@ const open = defineMethod({
   access: 'public',
   params: z.strictObject({}),
   result: z.literal('hi'),
+  errors: {},
+  examples: [{ params: {}, result: 'hi' }],
 });
 const failing = defineMethod({
   name: 'failing',
@@ -40,6 +46,8 @@ const failing = defineMethod({
   access: 'viewer',
   params: z.strictObject({ typed: z.boolean() }),
   result: z.null(),
+  errors: {},
+  examples: [{ params: { typed: true }, result: null }],
 });
 const liar = defineMethod({
   name: 'liar',
@@ -47,6 +55,8 @@ const liar = defineMethod({
   access: 'viewer',
   params: z.strictObject({}),
   result: z.number(),
+  errors: {},
+  examples: [{ params: {}, result: 1 }],
 });
 
 function setup(options: { role?: Role | null; maxBatch?: number } = {}) {

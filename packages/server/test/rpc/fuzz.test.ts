@@ -40,6 +40,8 @@ it('survives 5,000 mutated and random messages with well-formed answers', async 
       access: 'viewer',
       params: z.strictObject({ device: z.string(), count: z.number().optional() }),
       result: z.unknown(),
+      errors: {},
+      examples: [{ params: { device: 'cam' }, result: { device: 'cam' } }],
     }),
     (p) => p,
   );
@@ -50,6 +52,8 @@ it('survives 5,000 mutated and random messages with well-formed answers', async 
       access: 'viewer',
       params: z.strictObject({}),
       result: z.literal('pong'),
+      errors: {},
+      examples: [{ params: {}, result: 'pong' }],
     }),
     () => 'pong' as const,
   );
