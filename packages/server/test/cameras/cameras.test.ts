@@ -279,15 +279,16 @@ describe('camera hot-plug and the camera API', () => {
     const logged = t.logs.records.length;
     unplug(2);
     plug(2, MS2109, 'USB Video');
-    // Discovery decides the flapped node once it has been quiet for the debounce: present,
-    // as reported, so nothing changed.
+    // Discovery settles on the flapped node once nothing is pending for it: present, as
+    // reported, so nothing changed.
     await t.logs.waitFor(
       (r) =>
         t.logs.records.indexOf(r) >= logged &&
-        r.msg === 'device node unchanged after the debounce' &&
+        r.msg === 'device node settled' &&
+        r.present === true &&
         r.node === node(2),
       5000,
-      'the debounce decision on video2',
+      'the decision on video2',
     );
     // A camera plugged after the decision is the marker: its update comes after any that
     // the flap could have caused.
