@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
-import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,8 @@ const EMEET_META = [
   'emeet-smartcam-s800-metadata-node__list-formats-ext.txt',
 ];
 const MS2109 = ['macrosilicon-ms2109-hdmi-capture__all-list-formats-ext.txt'];
+/** An `--all` output alone: the driver information and the current format, no format list. */
+const FHD_ALL_ONLY = ['fhd-camera-microphone-1bcf-28c4__all.txt'];
 
 interface Camera {
   device: string;
@@ -39,7 +41,9 @@ interface Camera {
     credential: 'viewer' | null;
     token_urls: { rtsp: string; webrtc: string | null; hls: string } | null;
   };
+  capabilities: { formats: string[]; resolutions: string[]; frame_rates: number[] };
   stable_id: string | null;
+  driver: string | null;
   capture_format: string | null;
   error: string | null;
   metrics?: { bytes_sent: number; readers: number; uptime: number };
@@ -318,6 +322,48 @@ describe('camera hot-plug and the camera API', () => {
       status: string;
     };
     assert.equal(health.status, 'degraded');
+  });
+
+  it('probes again as soon as udev gives the service access to the node, not after the pause', async () => {
+    const from = a.seen.length;
+    const logged = t.logs.records.length;
+    // The node appears as devtmpfs makes it, before udev has set its group and mode.
+    appear(
+      6,
+      `FAIL_UNLESS_MODE 660 Cannot open device ${node(6)}: Permission denied\n${MS2109.join('\n')}\n`,
+    );
+    await t.logs.waitFor(
+      (r) =>
+        t.logs.records.indexOf(r) >= logged &&
+        r.msg === 'probe attempt failed' &&
+        r.node === node(6),
+      5000,
+      'the first probe of video6 to be refused',
+    );
+    chmodSync(node(6), 0o660); // udev's rule
+    const camera = await a.next((c) => c.device === node(6), from, 5000);
+    assert.equal(camera.status, 'CONNECTED');
+    assert.ok(
+      t.logs.records
+        .slice(logged)
+        .some((r) => r.msg === 'the node changed: probing it again at once' && r.node === node(6)),
+      'the change ended the pause between attempts',
+    );
+  });
+
+  it('reports the by-id link udev adds after the camera was connected as its stable_id', async () => {
+    const from = a.seen.length;
+    plug(7, MS2109, 'USB Video');
+    const connected = await a.next((c) => c.device === node(7), from);
+    assert.equal(connected.status, 'CONNECTED');
+    assert.equal(connected.stable_id, null);
+    const link = join(dev, 'v4l', 'by-id', 'usb-MACROSILICON_USB_Video-video-index0');
+    symlinkSync('../../video7', link);
+    const found = await a.next((c) => c.device === node(7) && c.stable_id !== null, from);
+    assert.equal(found.stable_id, link);
+    assert.equal(found.status, 'CONNECTED');
+    const status = (await viewer.getCameraStatus(node(7))) as Camera;
+    assert.equal(status.stable_id, link);
   });
 
   it('the declared test pattern streams for real, and its metrics move when a reader attaches', async () => {
