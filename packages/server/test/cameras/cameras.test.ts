@@ -304,7 +304,7 @@ describe('camera hot-plug and the camera API', () => {
     );
   });
 
-  it('a camera whose probe fails is listed in ERROR with the reason', async () => {
+  it('a camera whose probe fails is listed in ERROR with the reason, and shown by get_camera_status', async () => {
     const from = a.seen.length;
     appear(3, 'FAIL Cannot open device /dev/video3, exiting.\n');
     const camera = await a.next((c) => c.device === node(3), from, 10_000);
@@ -313,15 +313,51 @@ describe('camera hot-plug and the camera API', () => {
       camera.error ?? '',
       /Could not probe .*video3: .*failed: Cannot open device \/dev\/video3, exiting\./,
     );
-    await assert.rejects(viewer.getCameraStatus(node(3)), (error: unknown) => {
-      assert.ok(error instanceof RpcError);
-      assert.equal(error.code, -1001);
-      return true;
-    });
+    const status = (await viewer.getCameraStatus(node(3))) as Camera;
+    assert.equal(status.status, 'ERROR');
+    assert.equal(status.error, camera.error);
+    assert.deepEqual(status.metrics, { bytes_sent: 0, readers: 0, uptime: 0 });
+    // What needs a working camera is refused, saying why.
+    await assert.rejects(
+      operator.request('take_snapshot', { device: node(3) }),
+      (error: unknown) => {
+        assert.ok(error instanceof RpcError);
+        assert.equal(error.code, -1001);
+        assert.match(error.message, /is not available: Could not probe/);
+        return true;
+      },
+    );
     const health = (await (await fetch(`${t.healthUrl}/health/cameras`)).json()) as {
       status: string;
     };
     assert.equal(health.status, 'degraded');
+  });
+
+  it('a camera whose format list cannot be read is in ERROR, offering its current format', async () => {
+    const from = a.seen.length;
+    plug(5, FHD_ALL_ONLY, 'FHD Camera');
+    const camera = await a.next((c) => c.device === node(5), from, 10_000);
+    assert.equal(camera.status, 'ERROR');
+    assert.match(
+      camera.error ?? '',
+      /^Could not probe .*video5: .* listed no formats the service can read: .* Run `.* --device .*video5 --list-formats-ext` to see what the camera reports, then plug it in again\.$/,
+    );
+    // What --all said: the camera's name and driver, and the format it is set to now.
+    assert.equal(camera.name, 'FHD Camera Microphone: FHD Came');
+    assert.equal(camera.driver, 'uvcvideo');
+    assert.deepEqual(camera.capabilities, {
+      formats: ['MJPG'],
+      resolutions: ['800x600'],
+      frame_rates: [30],
+    });
+    const status = (await viewer.getCameraStatus(node(5))) as Camera;
+    assert.equal(status.status, 'ERROR');
+    assert.deepEqual(status.capabilities, camera.capabilities);
+    assert.equal(status.streams.rtsp, null);
+    await assert.rejects(
+      operator.request('start_recording', { device: node(5) }),
+      (error: unknown) => error instanceof RpcError && error.code === -1001,
+    );
   });
 
   it('probes again as soon as udev gives the service access to the node, not after the pause', async () => {
