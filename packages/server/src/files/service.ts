@@ -54,6 +54,8 @@ export interface FilesOptions {
   registry?: Registry;
   /** How often the catalogs list their directories again (default 60 s). */
   rescanMs?: number;
+  /** How often the catalogs check their directories for files that came without events (2 s). */
+  checkMs?: number;
   /** The limiter every ffprobe goes through, shared with the recorder (default: its own). */
   probes?: Limiter;
 }
@@ -87,6 +89,7 @@ export class FilesService {
         extensions: EXTENSIONS[kind],
         log: options.log,
         ...(options.rescanMs !== undefined && { rescanMs: options.rescanMs }),
+        ...(options.checkMs !== undefined && { checkMs: options.checkMs }),
         // However a file goes (a delete, retention, someone's rm), its facts go with it.
         onForget: (name) => this.#facts.delete(join(dir, name)),
       });
