@@ -8,12 +8,14 @@
  * swapped for another: within seconds, each file with its own times), and by a periodic
  * full rescan that repairs whatever that missed. Names that are not plain media names
  * (hidden files such as `.sessions/` and half-written `.part` files, other extensions) are
- * not listed, nor are files with another hard link (see `isOwnFile`).
+ * not listed, nor are files with another hard link (see `isOwnFile`). Where the files say
+ * which camera made them (`readOrigin`: the snapshots' JPEG comment), the entry keeps it.
  */
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import type { Logger } from '../logging/index.js';
 import { DirectoryWatch, type DirWatchFactory } from './dir-watch.js';
 import { isMediaName, isOwnFile, resolveInside } from './names.js';
+import type { FileOrigin } from './origin-tag.js';
 
 export interface CatalogEntry {
   name: string;
@@ -21,6 +23,8 @@ export interface CatalogEntry {
   mtimeMs: number;
   /** Birth time where the filesystem records it, else the modification time. */
   createdMs: number;
+  /** The camera that made it, as the file itself says; null when it does not. */
+  origin: FileOrigin | null;
 }
 
 /** When an entry was last read (performance.now()), so a rescan can tell what is newer. */
@@ -37,6 +41,8 @@ export interface CatalogOptions {
   rescanMs?: number;
   /** Told when a file leaves the index, however it went. */
   onForget?: (name: string) => void;
+  /** Reads which camera made a file (new or changed), from the file itself. */
+  readOrigin?: (file: string) => Promise<FileOrigin | null>;
   /** How often the directory itself is checked for entries that came without events (2 s). */
   checkMs?: number;
   /** The directory watch's watcher (tests lose events with it). */
@@ -203,9 +209,10 @@ export class FileCatalog {
   async note(name: string): Promise<CatalogEntry | undefined> {
     if (!this.#wants(name)) return undefined;
     let stats;
+    let file: string | null;
     try {
       // A link is listed only when it leads to a file inside the directory, as served.
-      const file = await resolveInside(this.dir, name, this.#options.extensions);
+      file = await resolveInside(this.dir, name, this.#options.extensions);
       if (file === null) throw new Error('not inside');
       stats = await stat(file);
     } catch {
@@ -229,11 +236,14 @@ export class FileCatalog {
       readAt.set(previous, performance.now());
       return previous;
     }
+    // A new file, or a new version of it: what it says of its camera is read again.
+    const origin = (await this.#options.readOrigin?.(file)) ?? null;
     const entry: CatalogEntry = {
       name,
       size: stats.size,
       mtimeMs: stats.mtimeMs,
       createdMs,
+      origin,
     };
     readAt.set(entry, performance.now());
     this.#totalBytes += entry.size - (previous?.size ?? 0);
