@@ -6,7 +6,16 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
-import { chmodSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -507,6 +516,52 @@ describe('cameras after the media server comes back', () => {
     } finally {
       await t.stop();
       await server.stop();
+    }
+  });
+});
+
+describe('a camera override that names the by-id link udev adds late', () => {
+  it('connects the camera again, streaming as the override says, once the link is there', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'camera-service-override-'));
+    const dev = join(dir, 'dev');
+    const link = join(dev, 'v4l', 'by-id', 'usb-MACROSILICON_USB_Video-video-index0');
+    mkdirSync(join(dev, 'v4l', 'by-id'), { recursive: true });
+    const t = await startApp(
+      {
+        camera: {
+          probe_command: FAKE_V4L2_CTL,
+          debounce_ms: 150,
+          overrides: [{ device: link, format: 'MJPG', size: '1920x1080', fps: 10 }],
+        },
+        cameras: [],
+      },
+      { dir },
+    );
+    try {
+      const updates = new Updates(await t.connect({ as: 'viewer' }));
+      const node = join(dev, 'video0');
+      writeFileSync(join(dev, '.video0.tmp'), `${MS2109.join('\n')}\n`);
+      renameSync(join(dev, '.video0.tmp'), node);
+      const first = await updates.next((c) => c.device === node);
+      // Before the link: no stable id, so the default mode.
+      assert.deepEqual(
+        [first.status, first.stable_id, first.resolution],
+        ['CONNECTED', null, '640x480'],
+      );
+      symlinkSync('../../video0', link);
+      const again = await updates.next((c) => c.device === node && c.stable_id !== null);
+      assert.deepEqual(
+        [again.status, again.stable_id, again.resolution, again.fps, again.capture_format],
+        ['CONNECTED', link, '1920x1080', 10, 'MJPG'],
+      );
+      const conf = await t.app.media.client.getPathConfig('camera0');
+      assert.match(
+        conf?.runOnDemand ?? '',
+        /-input_format mjpeg -video_size 1920x1080 -framerate 10 /,
+      );
+    } finally {
+      await t.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
