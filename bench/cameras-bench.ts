@@ -1,11 +1,13 @@
 /**
  * The "cameras" section: how fast a plugged camera reaches the clients, and what listing
  * cameras costs under load. The real service runs as a child process with its device
- * directory in the scratch directory; "plugging" writes `.videoN.tmp` there and renames
- * it to `videoN` (the node appears whole, as mknod makes it); the service probes it with
- * a replay of captured v4l2-ctl output (cameras-devices.ts). Measured:
+ * directory in the scratch directory; "plugging" does what devtmpfs and udev do on a real
+ * box, each step an event of its own: the node appears (`.videoN.tmp` renamed to `videoN`,
+ * mode 0600), then its mode and owner are set and a `v4l/by-id` link is added
+ * (cameras-devices.ts); the service probes it with a replay of captured v4l2-ctl output.
+ * Measured:
  *
- *   1. detection with hot-plug events (inotify) on: from the rename to
+ *   1. detection with hot-plug events (inotify) on: from the node appearing to
  *      `camera_status_update` CONNECTED arriving at an authenticated SDK client, one
  *      camera at a time (plug, CONNECTED, unplug, DISCONNECTED, next), split into stages
  *      with the service's own log lines; then the unplug to DISCONNECTED (which waits
@@ -145,6 +147,9 @@ async function startRig(
       CAMERA_SERVICE_CAMERA_DEBOUNCE_MS: String(DEBOUNCE_MS),
       CAMERA_SERVICE_CAMERA_POLL_INTERVAL: String(POLL_INTERVAL_S),
       CAMERA_SERVICE_CAMERA_MAX_CAMERAS: String(LIST_CAMERAS),
+      // The load generator connects its 100 clients at once, before each authenticates: the
+      // cap on connections not yet authenticated (50 by default) would evict half of them.
+      CAMERA_SERVICE_SERVER_MAX_UNAUTHENTICATED_CONNECTIONS: String(MAX_CONNECTIONS),
       ...camera,
     },
   });
@@ -205,6 +210,8 @@ async function plugCycle(
     throw error;
   }
   const plugToClientMs = (await connected) - plug.at;
+  // The by-id link udev added right after the node is the camera's stable_id.
+  const stableIdFound = watcher.stableIds.get(device) === devices.link(number);
   const disconnected = watcher.wait(device, 'DISCONNECTED', options.unplugTimeoutMs);
   let unplug;
   try {
@@ -219,6 +226,7 @@ async function plugCycle(
       node: device,
       plugToClientMs,
       unplugToClientMs,
+      stableIdFound,
       renameToAddedMs: null,
       addedToConnectedMs: null,
       connectedToClientMs: null,
@@ -263,6 +271,7 @@ async function detect(rig: Rig, options: DetectOptions): Promise<DetectionReport
     samples: samples.length,
     warmupSamples: WARMUP_PLUGS,
     coldMs,
+    stableIdFound: samples.filter((s) => s.stableIdFound).length,
     plugToClient: summarize(Float64Array.from(samples.map((s) => s.plugToClientMs))),
     unplugToClient: summarize(Float64Array.from(samples.map((s) => s.unplugToClientMs))),
     stages: {
@@ -275,6 +284,7 @@ async function detect(rig: Rig, options: DetectOptions): Promise<DetectionReport
       node: s.node,
       plugToClientMs: round(s.plugToClientMs) ?? 0,
       unplugToClientMs: round(s.unplugToClientMs) ?? 0,
+      stableIdFound: s.stableIdFound,
       renameToAddedMs: s.renameToAddedMs,
       addedToConnectedMs: s.addedToConnectedMs,
       connectedToClientMs: round(s.connectedToClientMs),

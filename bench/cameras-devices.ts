@@ -11,7 +11,17 @@
  * measured: there is no V4L2 device here.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  mkdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { CameraServiceClient } from '@camera-service/sdk';
@@ -115,47 +125,77 @@ export async function timeCommand(
   return times.summary();
 }
 
-/** Plugs and unplugs fake nodes in a device directory. */
+/**
+ * Plugs and unplugs fake nodes in a device directory the way devtmpfs and udev do on a real
+ * box: the kernel creates the node (here written aside and renamed into place, so it appears
+ * whole, root-only as devtmpfs makes it), then udev sets its mode and group and adds its
+ * `v4l/by-id` link; an unplug removes the link, then the node. Each step is a filesystem
+ * event of its own for the service's watcher, as on real hardware.
+ */
 export class FakeDevices {
+  readonly #uid = process.getuid?.() ?? 0;
+  readonly #gid = process.getgid?.() ?? 0;
+
   constructor(
     readonly dir: string,
     readonly nodeText: string,
   ) {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(join(dir, 'v4l', 'by-id'), { recursive: true });
   }
 
   path(number: number): string {
     return join(this.dir, `video${number}`);
   }
 
+  /** The by-id link udev makes for node `number`. */
+  link(number: number): string {
+    return join(this.dir, 'v4l', 'by-id', `usb-Bench_Camera_${number}-video-index0`);
+  }
+
   /**
-   * Writes `.videoN.tmp`, then renames it to `videoN`, so the node appears whole, as
-   * mknod makes it. Returns the instants just before the rename: performance.now() (for
-   * the latency, in this process) and Date.now() (to compare with the server's log).
+   * Plugs node `number` as devtmpfs and udev do. Returns the instants just before the node
+   * appears: performance.now() (for the latency, in this process) and Date.now() (to compare
+   * with the server's log).
    */
   plug(number: number): { at: number; wallMs: number } {
-    const temporary = join(this.dir, `.video${number}.tmp`);
-    writeFileSync(temporary, this.nodeText);
+    const temporary = this.#prepare(number);
     const wallMs = Date.now();
     const at = performance.now();
-    renameSync(temporary, this.path(number));
+    this.#appear(number, temporary);
     return { at, wallMs };
   }
 
-  /** Several nodes at once: every temporary file first, then the renames back to back. */
+  /** Several nodes at once: every temporary file first, then each node appears back to back. */
   plugMany(numbers: readonly number[]): { at: number; wallMs: number } {
-    for (const n of numbers) writeFileSync(join(this.dir, `.video${n}.tmp`), this.nodeText);
+    const temporaries = numbers.map((n) => this.#prepare(n));
     const wallMs = Date.now();
     const at = performance.now();
-    for (const n of numbers) renameSync(join(this.dir, `.video${n}.tmp`), this.path(n));
+    numbers.forEach((n, i) => this.#appear(n, temporaries[i] as string));
     return { at, wallMs };
   }
 
   unplug(number: number): { at: number; wallMs: number } {
     const wallMs = Date.now();
     const at = performance.now();
+    rmSync(this.link(number), { force: true });
     unlinkSync(this.path(number));
     return { at, wallMs };
+  }
+
+  #prepare(number: number): string {
+    const temporary = join(this.dir, `.video${number}.tmp`);
+    writeFileSync(temporary, this.nodeText, { mode: 0o600 });
+    return temporary;
+  }
+
+  /** The kernel's node, then udev's rule: mode, owner and group, the by-id link. */
+  #appear(number: number, temporary: string): void {
+    const node = this.path(number);
+    renameSync(temporary, node);
+    chmodSync(node, 0o660);
+    chownSync(node, this.#uid, this.#gid);
+    rmSync(this.link(number), { force: true });
+    symlinkSync(`../../video${number}`, this.link(number));
   }
 }
 
@@ -177,13 +217,26 @@ export class StatusWatcher {
   readonly #waiters = new Set<Waiter>();
   /** How many camera_status_update notifications arrived. */
   count = 0;
+  /** The stable_id of the last CONNECTED notification of each device. */
+  readonly stableIds = new Map<string, string | null>();
 
   constructor(client: CameraServiceClient) {
     client.on('notification', (method, params) => {
       const at = performance.now();
       if (method !== 'camera_status_update') return;
       this.count += 1;
-      const camera = params as { device?: unknown; status?: unknown; error?: unknown };
+      const camera = params as {
+        device?: unknown;
+        status?: unknown;
+        error?: unknown;
+        stable_id?: unknown;
+      };
+      if (camera.status === 'CONNECTED' && typeof camera.device === 'string') {
+        this.stableIds.set(
+          camera.device,
+          typeof camera.stable_id === 'string' ? camera.stable_id : null,
+        );
+      }
       for (const waiter of this.#waiters) {
         if (waiter.device !== camera.device) continue;
         if (camera.status === waiter.status) {

@@ -341,7 +341,7 @@ export class App {
       media: this.media,
       log: captureLog,
       config: () => this.#config.current,
-      onWritten: (name) => void this.files.snapshots.note(name),
+      onWritten: (name) => this.files.snapshots.note(name),
       keepers: this.#keepers,
     });
     this.#downloads = downloadHandler({

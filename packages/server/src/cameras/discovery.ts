@@ -11,19 +11,11 @@
  *   goes silent without an error (it still watches the old inode).
  * - Polling (`readdir` every `pollIntervalMs`) never misses a change that lasts, but is slow.
  *
- * Both feed one path, so they agree and never report the same change twice. An event or a
- * polling pass only marks a name *dirty*. A name that was absent and quiet is decided at once
- * (a plug is reported within milliseconds); otherwise each dirty name has its own debounce
- * timer, which every new mark restarts, and once the name has been quiet for `debounceMs`,
- * one `stat` decides whether it is present. The result is compared with the last *reported*
- * state, and only a difference is emitted. So an unplug is reported `debounceMs` late, a
- * cable that flaps ends in one `added` (and, if it ends unplugged, one `removed`), and a
- * re-plug faster than the debounce reports nothing.
- *
- * A decision is made on a fresh `stat`, never on what an event said, because events arrive
- * late and out of order with respect to the filesystem. Each mark takes a new generation
- * number; a `stat` whose name was marked again while it ran is discarded, since the newer
- * mark's own timer will decide.
+ * Both feed one path, so they agree and never report the same change twice: an event or a
+ * polling pass only *marks* a name, and {@link NodeDecisions} (node-decisions.ts) decides
+ * from a fresh `stat` after each mark. A plug is reported at once, even while udev goes on
+ * changing the node; an unplug once the name has been quiet for `debounceMs`, so a re-plug
+ * inside that window reports nothing and a flapping cable ends in one `added`.
  *
  * Nothing here keeps the process alive (timers are unref'd, the watcher is not persistent) and
  * nothing throws from a timer: failures are logged and emitted as `error` when somebody
@@ -34,6 +26,7 @@ import { watch as fsWatch, type Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Logger } from '../logging/index.js';
+import { NodeDecisions } from './node-decisions.js';
 
 /**
  * Starts watching `dir` and returns a handle to stop. `onChange` gets the name of the entry
@@ -64,6 +57,8 @@ export interface DiscoveryOptions {
 export interface DiscoveryEvents {
   added: [node: string];
   removed: [node: string];
+  /** A node reported present changed (its mode, owner or links set by udev; a re-plug). */
+  changed: [node: string];
   error: [Error];
 }
 
@@ -80,14 +75,6 @@ export const watchDirectory: WatchFactory = (dir, onChange, onError) => {
   return watcher;
 };
 
-/** One dirty name waiting for its debounce; `timer` is undefined while its `stat` runs. */
-interface Pending {
-  timer: NodeJS.Timeout | undefined;
-  generation: number;
-}
-
-type Source = 'watch' | 'poll';
-
 /** Sorts `video2` before `video10`. */
 const byNumber = new Intl.Collator('en', { numeric: true }).compare;
 
@@ -103,15 +90,11 @@ export class DeviceDiscovery extends EventEmitter<DiscoveryEvents> {
   /** The directory's own name, which inotify reports when the directory is deleted or moved. */
   readonly #selfName: string;
   readonly #pollIntervalMs: number;
-  readonly #debounceMs: number;
   readonly #log: Logger;
   readonly #watchFactory: WatchFactory;
   readonly #pattern: RegExp;
 
-  /** Names (not paths) of the nodes last reported present. */
-  readonly #reported = new Set<string>();
-  readonly #pending = new Map<string, Pending>();
-  #generation = 0;
+  readonly #decisions: NodeDecisions;
   #state: 'new' | 'running' | 'stopped' = 'new';
   #pollTimer: NodeJS.Timeout | undefined;
 
@@ -140,13 +123,20 @@ export class DeviceDiscovery extends EventEmitter<DiscoveryEvents> {
     this.#dir = options.deviceDir;
     this.#selfName = basename(resolve(options.deviceDir));
     this.#pollIntervalMs = options.pollIntervalMs;
-    this.#debounceMs = options.debounceMs;
     this.#log = options.log;
     this.#watchFactory = options.watch ?? watchDirectory;
     // A global or sticky pattern would carry lastIndex from one test() to the next and skip
     // names at random, so those flags are dropped.
     const pattern = options.pattern ?? DEFAULT_NODE_PATTERN;
     this.#pattern = new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
+    this.#decisions = new NodeDecisions({
+      debounceMs: options.debounceMs,
+      log: options.log,
+      exists: (name) => this.#exists(name),
+      path: (name) => this.#path(name),
+      report: (event, name) => this.#emitNode(event, name),
+      fail: (error) => this.#fail(error),
+    });
   }
 
   /**
@@ -173,8 +163,8 @@ export class DeviceDiscovery extends EventEmitter<DiscoveryEvents> {
     }
     if (this.#state !== 'running') return;
     for (const name of [...present].sort(byNumber)) {
-      if (this.#reported.has(name)) continue;
-      this.#reported.add(name);
+      if (this.#decisions.reported().has(name)) continue;
+      this.#decisions.present(name);
       this.#log.info({ node: this.#path(name) }, 'device node added');
       this.#emitNode('added', name);
     }
@@ -196,21 +186,20 @@ export class DeviceDiscovery extends EventEmitter<DiscoveryEvents> {
     this.#state = 'stopped';
     clearTimeout(this.#pollTimer);
     this.#pollTimer = undefined;
-    for (const pending of this.#pending.values()) clearTimeout(pending.timer);
-    this.#pending.clear();
+    this.#decisions.stop();
     this.#closeWatcher();
     if (wasRunning) this.#log.debug({ dir: this.#dir }, 'device discovery stopped');
   }
 
   /** Full paths of the nodes currently reported present, `video2` before `video10`. */
   nodes(): string[] {
-    return [...this.#reported].sort(byNumber).map((name) => this.#path(name));
+    return [...this.#decisions.reported()].sort(byNumber).map((name) => this.#path(name));
   }
 
   /**
    * One polling pass: lists the directory and marks every name whose presence differs from
-   * the reported state, and is not already waiting for its debounce, so it is decided after
-   * the debounce like any event. The polling timer calls this; so does a watcher that cannot
+   * the reported state and that is not being decided already, so it is decided like any
+   * event (a plug at once, an unplug after the debounce). The polling timer calls this; so does a watcher that cannot
    * say what changed. Resolves once the names are marked, not once they are decided. Does
    * nothing unless running; rejects when the directory exists but cannot be read.
    */
@@ -218,66 +207,15 @@ export class DeviceDiscovery extends EventEmitter<DiscoveryEvents> {
     if (this.#state !== 'running') return;
     const present = await this.#listPresent();
     if (this.#state !== 'running') return;
-    for (const name of new Set([...present, ...this.#reported])) {
-      if (this.#pending.has(name)) continue;
-      if (present.has(name) !== this.#reported.has(name)) this.#markDirty(name, 'poll');
+    const reported = this.#decisions.reported();
+    for (const name of new Set([...present, ...reported])) {
+      if (this.#decisions.isPending(name)) continue;
+      if (present.has(name) !== reported.has(name)) this.#decisions.mark(name, 'poll');
     }
   }
 
   #path(name: string): string {
     return join(this.#dir, name);
-  }
-
-  /**
-   * Restarts the debounce of `name`. Every mark takes a new generation, which makes a `stat`
-   * already running for an older mark stale.
-   */
-  #markDirty(name: string, source: Source): void {
-    const previous = this.#pending.get(name);
-    if (previous !== undefined) clearTimeout(previous.timer);
-    const generation = ++this.#generation;
-    const pending: Pending = { timer: undefined, generation };
-    // A node that was absent and is not in the middle of a flap is decided at once: a
-    // plugged camera is reported within milliseconds. Everything after that (an unplug, a
-    // flap, a udev rule changing the mode) waits for the debounce, so a re-plug inside the
-    // window, or a flapping cable, changes nothing.
-    const fresh = previous === undefined && !this.#reported.has(name);
-    pending.timer = setTimeout(
-      () => {
-        pending.timer = undefined;
-        this.#settle(name, generation).catch((error: unknown) => this.#fail(toError(error)));
-      },
-      fresh ? 0 : this.#debounceMs,
-    );
-    pending.timer.unref();
-    this.#pending.set(name, pending);
-    this.#log.debug({ node: this.#path(name), source }, 'device node changed');
-  }
-
-  /** Decides a dirty name once its debounce has passed, and reports it if it changed. */
-  async #settle(name: string, generation: number): Promise<void> {
-    const current = () =>
-      this.#state === 'running' && this.#pending.get(name)?.generation === generation;
-    let present: boolean;
-    try {
-      present = await this.#exists(name);
-    } catch (error) {
-      // Undecidable (not "absent"): keep the reported state; the next poll marks it again if
-      // the listing disagrees with it.
-      if (current()) this.#pending.delete(name);
-      throw error;
-    }
-    if (!current()) return;
-    this.#pending.delete(name);
-    const node = this.#path(name);
-    if (present === this.#reported.has(name)) {
-      this.#log.debug({ node, present }, 'device node unchanged after the debounce');
-      return;
-    }
-    if (present) this.#reported.add(name);
-    else this.#reported.delete(name);
-    this.#log.info({ node }, present ? 'device node added' : 'device node removed');
-    this.#emitNode(present ? 'added' : 'removed', name);
   }
 
   /**
@@ -447,7 +385,7 @@ export class DeviceDiscovery extends EventEmitter<DiscoveryEvents> {
       this.#reconcileNow();
       return;
     }
-    if (this.#pattern.test(filename)) this.#markDirty(filename, 'watch');
+    if (this.#pattern.test(filename)) this.#decisions.mark(filename, 'watch');
   }
 
   #onWatchError(error: Error): void {
@@ -480,11 +418,11 @@ export class DeviceDiscovery extends EventEmitter<DiscoveryEvents> {
    * Emits a node event. A listener that throws must not break discovery (the emit usually
    * runs in a timer, where a throw would crash the service), so it becomes an `error`.
    */
-  #emitNode(event: 'added' | 'removed', name: string): void {
+  #emitNode(event: 'added' | 'removed' | 'changed', name: string): void {
+    if (this.#state !== 'running') return;
     const node = this.#path(name);
     try {
-      if (event === 'added') this.emit('added', node);
-      else this.emit('removed', node);
+      this.emit(event, node);
     } catch (error) {
       this.#fail(
         new Error(`A listener for '${event}' of ${node} threw: ${describe(error)}.`, {

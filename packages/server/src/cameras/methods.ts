@@ -3,7 +3,7 @@ import { ServiceError } from '../errors/index.js';
 import { mediaServerError } from '../media/index.js';
 import type { MethodRegistry } from '../rpc/index.js';
 import { getCameraList, getCameraStatus } from './contracts.js';
-import type { CameraRecord, CameraService } from './service.js';
+import type { CameraRecord, CameraService, CameraStatus } from './service.js';
 
 export function registerCameraMethods(methods: MethodRegistry, cameras: CameraService): void {
   methods.register(getCameraList, (_params, ctx) => {
@@ -16,7 +16,9 @@ export function registerCameraMethods(methods: MethodRegistry, cameras: CameraSe
   });
 
   methods.register(getCameraStatus, async ({ device }, ctx) => {
-    const camera = connectedCamera(cameras, device);
+    // A camera in ERROR is shown with its reason (SPEC 3: it is listed in ERROR); only the
+    // operations that need a working camera refuse it.
+    const camera = knownCamera(cameras, device, ['CONNECTED', 'ERROR']);
     let metrics;
     try {
       metrics = await cameras.metrics(camera, { correlationId: ctx.correlationId });
@@ -47,8 +49,17 @@ export function cameraByName(cameras: CameraService, device: string): CameraReco
 
 /** The camera, connected: -1000 when unknown, -1001 when disconnected or in error. */
 export function connectedCamera(cameras: CameraService, device: string): CameraRecord {
+  return knownCamera(cameras, device, ['CONNECTED']);
+}
+
+/** The camera, in one of the statuses `allowed`: -1000 when unknown, -1001 otherwise. */
+function knownCamera(
+  cameras: CameraService,
+  device: string,
+  allowed: readonly CameraStatus[],
+): CameraRecord {
   const camera = cameraByName(cameras, device);
-  if (camera.status !== 'CONNECTED') {
+  if (!allowed.includes(camera.status)) {
     throw new ServiceError(
       'camera_unavailable',
       camera.status === 'DISCONNECTED'

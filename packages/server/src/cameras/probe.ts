@@ -3,7 +3,8 @@
  * `--device <node> --all --list-formats-ext` gives the driver information and every
  * format, size and frame interval; probe-parse.ts reads them. A run has a timeout, and a
  * failed run is retried (a freshly plugged camera can refuse the first open while udev
- * is still setting it up).
+ * is still setting it up; the caller can end the pause between attempts early, when udev has
+ * changed the node).
  */
 import { execFile } from 'node:child_process';
 import type { Logger } from '../logging/index.js';
@@ -18,9 +19,15 @@ export class ProbeError extends Error {
   override name = 'ProbeError';
   /** Whether another attempt could succeed (a missing tool does not appear by retrying). */
   readonly retryable: boolean;
-  constructor(message: string, options: { retryable?: boolean } = {}) {
+  /**
+   * What the output said of the node when only its format list could not be read: its name,
+   * driver and current format (`--all`), for a camera listed in ERROR.
+   */
+  readonly info: DeviceInfo | null;
+  constructor(message: string, options: { retryable?: boolean; info?: DeviceInfo } = {}) {
     super(message);
     this.retryable = options.retryable ?? true;
+    this.info = options.info ?? null;
   }
 }
 
@@ -31,6 +38,11 @@ export interface ProbeOptions {
   retries?: number;
   /** Between attempts (default 300 ms). */
   retryDelayMs?: number;
+  /**
+   * The pause between attempts, given retryDelayMs; resolves with whether it ended early
+   * because the node changed (default: a plain timer).
+   */
+  retryWait?: (ms: number) => Promise<boolean>;
   log?: Logger;
 }
 
@@ -82,7 +94,9 @@ export async function probeDevice(node: string, options: ProbeOptions): Promise<
       // output) the list is not needed to skip it.
       if (!formats.ok && info.value.capture && !info.value.metadataOnly) {
         throw new ProbeError(
-          `could not read the formats in ${options.command}'s output: ${formats.error.message}`,
+          `${options.command} listed no formats the service can read: ${formats.error.message} ` +
+            `Run \`${options.command} --device ${node} --list-formats-ext\` to see what the camera reports, then plug it in again.`,
+          { info: info.value },
         );
       }
       return { info: info.value, formats: formats.ok ? formats.value : [] };
@@ -91,7 +105,12 @@ export async function probeDevice(node: string, options: ProbeOptions): Promise<
       if (last instanceof ProbeError && !last.retryable) break;
       options.log?.debug({ node, attempt, err: last.message }, 'probe attempt failed');
       if (attempt < attempts) {
-        await new Promise((resolve) => setTimeout(resolve, options.retryDelayMs ?? 300));
+        const delayMs = options.retryDelayMs ?? 300;
+        const woken = options.retryWait
+          ? await options.retryWait(delayMs)
+          : await new Promise<boolean>((resolve) => setTimeout(() => resolve(false), delayMs));
+        if (woken)
+          options.log?.debug({ node, attempt }, 'the node changed: probing it again at once');
       }
     }
   }

@@ -5,7 +5,11 @@
  *                  mode → create the media path → CONNECTED, `update`
  *   node removed → (recording stopped by the capture module's hook) → delete the path →
  *                  DISCONNECTED, `update`
- *   probe failed → ERROR with the reason, `update`
+ *   probe failed → ERROR with the reason (and the current format, when the output gave
+ *                  it), `update`
+ *   node changed → (udev setting its mode or links) a probe waiting to try again tries at
+ *                  once; a camera in ERROR is probed again; a missing stable id is looked
+ *                  for again
  *
  * Declared cameras (`cameras:` in the configuration: test patterns, network cameras) are
  * CONNECTED from the start. Events for one node are handled one after the other, so an
@@ -13,8 +17,6 @@
  * disconnect (get_camera_status answers -1001 for them rather than -1000).
  */
 import { EventEmitter } from 'node:events';
-import { readFile, readdir, readlink, stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
 import { Gauge, type Registry } from 'prom-client';
 import type { Config, DeclaredCamera } from '../config/index.js';
 import type { Logger } from '../logging/index.js';
@@ -24,12 +26,15 @@ import {
   type CameraPathSource,
   type ClientView,
 } from '../media/index.js';
-import { chooseCaptureMode, type CaptureMode } from './capture-mode.js';
 import type { CameraObject } from './contracts.js';
+import { declaredCamera } from './declared.js';
 import { DeviceDiscovery, type WatchFactory } from './discovery.js';
-import { probeDevice, type ProbeResult } from './probe.js';
+import { NodeChanges } from './node-changes.js';
+import { stableIdOf } from './node-identity.js';
+import type { CameraCapabilities } from './probe-parse.js';
 import type { StreamPaths } from './stream-paths.js';
-import { summarizeCapabilities, type CameraCapabilities } from './probe-parse.js';
+import { overrideFor } from './v4l2-mode.js';
+import { nodeNumber, probeV4l2Camera } from './v4l2-probe.js';
 
 export type CameraStatus = 'CONNECTED' | 'DISCONNECTED' | 'ERROR';
 export type CameraKind = 'v4l2' | 'test_pattern' | 'url';
@@ -60,6 +65,12 @@ export interface RecordingState {
   filename: string | null;
   elapsed_seconds: number | null;
 }
+
+/**
+ * udev adds a node's by-id link a moment after the node. When the camera was connected
+ * before it, the link is looked for again this long after the plug.
+ */
+const STABLE_ID_GRACE_MS = 1000;
 
 const NOT_RECORDING: RecordingState = {
   active: false,
@@ -100,6 +111,9 @@ export class CameraService extends EventEmitter<CameraServiceEvents> {
   readonly #queues = new Map<string, Promise<void>>();
   /** V4L2 nodes whose plug is being handled (probe, path) and not yet recorded. */
   readonly #plugging = new Set<string>();
+  readonly #changes = new NodeChanges();
+  /** Nodes connected without a stable id yet: the look again after STABLE_ID_GRACE_MS. */
+  readonly #stableIdChecks = new Map<string, NodeJS.Timeout>();
   #hooks: CameraHooks = {};
   #stopped = false;
   #started = false;
@@ -137,6 +151,7 @@ export class CameraService extends EventEmitter<CameraServiceEvents> {
     }
     this.#discovery.on('added', (node) => this.#enqueue(node, () => this.#plugged(node)));
     this.#discovery.on('removed', (node) => this.#enqueue(node, () => this.#unplugged(node)));
+    this.#discovery.on('changed', (node) => this.#changed(node));
   }
 
   setHooks(hooks: CameraHooks): void {
@@ -170,6 +185,8 @@ export class CameraService extends EventEmitter<CameraServiceEvents> {
     this.#offRecovered?.();
     this.#offReadiness?.();
     this.#discovery.stop();
+    for (const timer of this.#stableIdChecks.values()) clearTimeout(timer);
+    this.#stableIdChecks.clear();
     await Promise.all([...this.#queues.values()]);
   }
 
@@ -277,40 +294,7 @@ export class CameraService extends EventEmitter<CameraServiceEvents> {
   }
 
   async #declare(declared: DeclaredCamera): Promise<void> {
-    const base = {
-      device: declared.id,
-      path: declared.id,
-      name: declared.name ?? declared.id,
-      stableId: null,
-      driver: null,
-      bus: null,
-      error: null,
-      pathCreated: false,
-      since: Date.now(),
-    };
-    let camera: CameraRecord;
-    let source: CameraPathSource;
-    if ('test_pattern' in declared) {
-      const { size, fps, clock } = declared.test_pattern;
-      const [width, height] = size.split('x').map(Number) as [number, number];
-      camera = {
-        ...base,
-        kind: 'test_pattern',
-        status: 'CONNECTED',
-        mode: { width, height, fps, format: null },
-        capabilities: { formats: ['H264'], resolutions: [size], frame_rates: [fps] },
-      };
-      source = { kind: 'test_pattern', size, fps, clock };
-    } else {
-      camera = {
-        ...base,
-        kind: 'url',
-        status: 'CONNECTED',
-        mode: null,
-        capabilities: { formats: [], resolutions: [], frame_rates: [] },
-      };
-      source = { kind: 'url', url: declared.url };
-    }
+    const { camera, source } = declaredCamera(declared);
     this.#cameras.set(camera.device, camera);
     await this.#createPath(camera, source);
     this.#log.info(
@@ -337,103 +321,22 @@ export class CameraService extends EventEmitter<CameraServiceEvents> {
   }
 
   async #probeAndConnect(node: string, connected: number): Promise<void> {
-    const c = this.#config.camera;
-    const existing = this.#cameras.get(node);
-    const stableId = await this.#stableId(node);
-    const sysfsName = await this.#sysfsName(node);
-    const base = {
-      device: node,
-      kind: 'v4l2' as const,
-      path: `camera${nodeNumber(node)}`,
-      stableId,
-      pathCreated: false,
-      since: Date.now(),
-    };
-    if (connected >= c.max_cameras) {
-      this.#set({
-        ...base,
-        status: 'ERROR',
-        name: sysfsName ?? basename(node),
-        mode: null,
-        capabilities: { formats: [], resolutions: [], frame_rates: [] },
-        driver: null,
-        bus: null,
-        error: `The camera limit (camera.max_cameras = ${c.max_cameras}) is reached: unplug another camera or raise the limit.`,
-      });
-      return;
-    }
-    let probed: ProbeResult;
-    try {
-      probed = await probeDevice(node, {
-        command: c.probe_command,
-        timeoutMs: c.probe_timeout_seconds * 1000,
-        log: this.#log,
-      });
-    } catch (error) {
-      // A node unplugged while it was being probed fails its probe too: that is an unplug,
-      // not a camera in error (discovery reports the removal once its debounce has passed).
-      if (this.#stopped || !(await nodeExists(node))) {
-        this.#log.debug(
-          { node, err: (error as Error).message },
-          'the node went away while it was probed: ignored',
-        );
-        return;
-      }
-      this.#set({
-        ...base,
-        status: 'ERROR',
-        name: sysfsName ?? existing?.name ?? basename(node),
-        mode: null,
-        capabilities: { formats: [], resolutions: [], frame_rates: [] },
-        driver: null,
-        bus: null,
-        error: `Could not probe ${node}: ${(error as Error).message}`,
-      });
-      return;
-    }
-    if (this.#stopped) return;
-    const { info, formats } = probed;
-    if (!info.capture || info.metadataOnly) {
-      // The second node of a UVC camera, a codec, an output: not a camera.
-      this.#log.debug(
-        { node, driver: info.driver, card: info.card },
-        'not a capture node: ignored',
-      );
-      return;
-    }
-    const override = c.overrides.find((o) => o.device === node || o.device === stableId);
-    const [tw, th] = c.default_size.split('x').map(Number) as [number, number];
-    const choice = chooseCaptureMode(formats, {
-      target: { width: tw, height: th, fps: c.default_fps },
-      ...(override && {
-        override: {
-          ...(override.format !== undefined && { format: override.format }),
-          ...(override.size !== undefined && {
-            width: Number(override.size.split('x')[0]),
-            height: Number(override.size.split('x')[1]),
-          }),
-          ...(override.fps !== undefined && { fps: override.fps }),
-        },
-      }),
+    const probe = await probeV4l2Camera(node, {
+      camera: this.#config.camera,
+      log: this.#log,
+      connected,
+      previousName: this.#cameras.get(node)?.name ?? null,
+      // udev giving the service access to the node ends the pause before the next attempt.
+      retryWait: this.#changes.retryWait(node),
+      stopped: () => this.#stopped,
     });
-    const identity = {
-      ...base,
-      name: info.card || sysfsName || basename(node),
-      capabilities: summarizeCapabilities(formats),
-      driver: info.driver || null,
-      bus: info.busInfo || null,
-    };
-    if (!choice.ok) {
-      this.#set({ ...identity, status: 'ERROR', mode: null, error: choice.reason });
+    if (this.#stopped || probe.kind === 'ignored') return;
+    if (probe.lookAgainForStableId) this.#lookAgainForStableId(node);
+    if (probe.kind === 'error') {
+      this.#set(probe.camera);
       return;
     }
-    const mode: CaptureMode = choice.mode;
-    const camera: CameraRecord = {
-      ...identity,
-      status: 'CONNECTED',
-      mode: { width: mode.width, height: mode.height, fps: mode.fps, format: mode.fourcc },
-      error: null,
-    };
+    const { camera, mode } = probe;
     this.#cameras.set(node, camera);
     await this.#createPath(camera, {
       kind: 'v4l2',
@@ -449,14 +352,80 @@ export class CameraService extends EventEmitter<CameraServiceEvents> {
         name: camera.name,
         path: camera.path,
         mode: camera.mode,
-        stable_id: stableId,
+        stable_id: camera.stableId,
       },
       'camera connected',
     );
     this.emit('update', camera);
   }
 
+  /**
+   * Discovery saw a node that is there change: udev set its mode or group (a probe waiting
+   * to try again tries now), or added its links. A camera in ERROR is probed again (udev may
+   * only now have given the service access); one without a stable id looks for it again.
+   */
+  #changed(node: string): void {
+    if (this.#stopped) return;
+    this.#changes.note(node);
+    const camera = this.#cameras.get(node);
+    if (!camera || this.#plugging.has(node) || camera.status === 'DISCONNECTED') return;
+    if (camera.status === 'ERROR') {
+      this.#log.info({ device: node }, 'the node of a camera in error changed: probing it again');
+      this.#enqueue(node, () => this.#plugged(node));
+    } else if (camera.stableId === null) {
+      this.#enqueue(node, () => this.#findStableId(node));
+    }
+  }
+
+  #lookAgainForStableId(node: string): void {
+    clearTimeout(this.#stableIdChecks.get(node));
+    const timer = setTimeout(() => {
+      this.#stableIdChecks.delete(node);
+      this.#enqueue(node, () => this.#findStableId(node));
+    }, STABLE_ID_GRACE_MS);
+    timer.unref();
+    this.#stableIdChecks.set(node, timer);
+  }
+
+  /**
+   * The by-id link of a camera connected without one, once udev has made it: the camera is
+   * updated, or, when an override names that link, plugged again to stream as it says
+   * (unless it records: then the override applies at its next plug).
+   */
+  async #findStableId(node: string): Promise<void> {
+    const camera = this.#cameras.get(node);
+    if (this.#stopped || !camera || camera.status === 'DISCONNECTED' || camera.stableId !== null) {
+      return;
+    }
+    const stableId = await stableIdOf(this.#config.camera.device_dir, node);
+    if (stableId === null || this.#cameras.get(node) !== camera) return;
+    const recording = this.#hooks.recording?.(node).active ?? false;
+    if (
+      overrideFor(this.#config.camera, node, stableId) &&
+      !overrideFor(this.#config.camera, node, null)
+    ) {
+      if (!recording) {
+        this.#log.info(
+          { device: node, stable_id: stableId },
+          'the stable id of the camera appeared after it was connected, and an override names it: connecting it again',
+        );
+        await this.#plugged(node);
+        return;
+      }
+      this.#log.warn(
+        { device: node, stable_id: stableId },
+        'the stable id of the camera appeared while it records: its override applies from its next plug',
+      );
+    }
+    camera.stableId = stableId;
+    this.#log.info({ device: node, stable_id: stableId }, 'camera stable id found');
+    this.emit('update', camera);
+  }
+
   async #unplugged(node: string): Promise<void> {
+    this.#changes.forget(node);
+    clearTimeout(this.#stableIdChecks.get(node));
+    this.#stableIdChecks.delete(node);
     const camera = this.#cameras.get(node);
     if (!camera || camera.status === 'DISCONNECTED') return;
     try {
@@ -529,55 +498,6 @@ export class CameraService extends EventEmitter<CameraServiceEvents> {
       );
     }
   }
-
-  /** The /dev/v4l/by-id link pointing at this node, if any. */
-  async #stableId(node: string): Promise<string | null> {
-    const dir = join(this.#config.camera.device_dir, 'v4l', 'by-id');
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch {
-      return null;
-    }
-    for (const name of names.sort()) {
-      const link = join(dir, name);
-      try {
-        const target = resolve(dir, await readlink(link));
-        if (target === resolve(node)) return link;
-      } catch {
-        // not a link
-      }
-    }
-    return null;
-  }
-
-  /** /sys/class/video4linux/videoN/name: the kernel's name for the node, without probing. */
-  async #sysfsName(node: string): Promise<string | null> {
-    try {
-      const text = await readFile(
-        join(this.#config.camera.sysfs_dir, basename(node), 'name'),
-        'utf8',
-      );
-      return text.trim() || null;
-    } catch {
-      return null;
-    }
-  }
-}
-
-/** Whether the device node is still there (a character device, or a file in tests). */
-async function nodeExists(node: string): Promise<boolean> {
-  try {
-    await stat(node);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function nodeNumber(device: string): number {
-  const match = /video(\d+)$/.exec(device);
-  return match ? Number(match[1]) : Number.MAX_SAFE_INTEGER;
 }
 
 function kindOrder(camera: CameraRecord): number {

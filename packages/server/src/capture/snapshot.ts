@@ -13,8 +13,10 @@
  * that grab: one frame, written to each caller's own file. At most snapshot.max_concurrent
  * grabs (ffmpeg) run at once across cameras and snapshot.max_queued wait; more are refused
  * with -32002. Files are written under a temporary name and renamed, so a half-written
- * snapshot is never seen. A snapshots directory that cannot take the file is found out
- * before the grab (-1012, naming the configuration key).
+ * snapshot is never seen. Each file says in itself which camera took it (a JPEG comment,
+ * see files/origin-tag.ts), so it is listed with its camera whatever it is named. A
+ * snapshots directory that cannot take the file is found out before the grab (-1012,
+ * naming the configuration key).
  */
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
@@ -22,7 +24,14 @@ import { join } from 'node:path';
 import type { CameraRecord } from '../cameras/index.js';
 import type { Config } from '../config/index.js';
 import { ServiceError } from '../errors/index.js';
-import { Limiter, checkDir, checkFilename, snapshotName, storageFault } from '../files/index.js';
+import {
+  Limiter,
+  checkDir,
+  checkFilename,
+  snapshotName,
+  storageFault,
+  tagJpeg,
+} from '../files/index.js';
 import type { Logger } from '../logging/index.js';
 import { redact, runFfmpeg } from './ffmpeg.js';
 import type { GopKeepers } from './gop-keeper.js';
@@ -66,8 +75,11 @@ export interface SnapshotOptions {
   grabTimeoutMs?: number;
   /** How long to wait for an idle stream to start (default: the media plane's). */
   startTimeoutMs?: number;
-  /** Told each file written, once it is in place (the files catalog lists it at once). */
-  onWritten?: (filename: string) => void;
+  /**
+   * Told each file written, once it is in place; the reply waits for what it returns, so
+   * the files catalog lists the file (and its camera) by the time the caller has the reply.
+   */
+  onWritten?: (filename: string) => unknown;
   /** The light readers holding each active stream's GOP (warm snapshots on any media server). */
   keepers?: GopKeepers;
 }
@@ -132,7 +144,8 @@ export class SnapshotService {
     const existing = await stat(file).catch(() => null);
     if (existing?.isDirectory()) throw folderNamed(filename);
     if (existing && !request.overwrite) throw taken(filename);
-    const { jpeg, tier } = await grab.frame;
+    const { jpeg: frame, tier } = await grab.frame;
+    const jpeg = tagJpeg(frame, { device: camera.device, stream: camera.path });
     const partial = join(dir, `.${filename}.${randomBytes(4).toString('hex')}.part`);
     try {
       await writeFile(partial, jpeg);
@@ -153,7 +166,12 @@ export class SnapshotService {
       if ((error as NodeJS.ErrnoException).code === 'EISDIR') throw folderNamed(filename);
       throw storageFault(error, 'snapshots', SAVE);
     }
-    this.#options.onWritten?.(filename);
+    await Promise.resolve(this.#options.onWritten?.(filename)).catch((error: unknown) =>
+      this.#options.log.warn(
+        { filename, err: (error as Error).message },
+        'the snapshot was written but could not be indexed now; the next rescan lists it',
+      ),
+    );
     const capture_ms = Math.round(performance.now() - started);
     this.#options.log.info(
       {

@@ -3,16 +3,19 @@
  * 10,000 files costs a sort of what is in memory, not 10,000 `stat` calls per request.
  *
  * It is built by one scan at start, then kept current by the writers (`note` after a
- * file is written, `forget` after a delete), by a filesystem watch on the directory, and
- * by a periodic rescan that repairs whatever the watch missed (an overflowing inotify
- * queue, files copied in by hand while the watch was down). Names that are not plain
- * media names (hidden files such as `.sessions/` and half-written `.part` files, other
- * extensions) are not listed, nor are files with another hard link (see `isOwnFile`).
+ * file is written, `forget` after a delete), by what `DirectoryWatch` (dir-watch.ts) sees of
+ * files placed there by any other means (a copy, an rsync, a restore, even a directory
+ * swapped for another: within seconds, each file with its own times), and by a periodic
+ * full rescan that repairs whatever that missed. Names that are not plain media names
+ * (hidden files such as `.sessions/` and half-written `.part` files, other extensions) are
+ * not listed, nor are files with another hard link (see `isOwnFile`). Where the files say
+ * which camera made them (`readOrigin`: the snapshots' JPEG comment), the entry keeps it.
  */
-import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import type { Logger } from '../logging/index.js';
+import { DirectoryWatch, type DirWatchFactory } from './dir-watch.js';
 import { isMediaName, isOwnFile, resolveInside } from './names.js';
+import type { FileOrigin } from './origin-tag.js';
 
 export interface CatalogEntry {
   name: string;
@@ -20,6 +23,8 @@ export interface CatalogEntry {
   mtimeMs: number;
   /** Birth time where the filesystem records it, else the modification time. */
   createdMs: number;
+  /** The camera that made it, as the file itself says; null when it does not. */
+  origin: FileOrigin | null;
 }
 
 /** When an entry was last read (performance.now()), so a rescan can tell what is newer. */
@@ -36,6 +41,12 @@ export interface CatalogOptions {
   rescanMs?: number;
   /** Told when a file leaves the index, however it went. */
   onForget?: (name: string) => void;
+  /** Reads which camera made a file (new or changed), from the file itself. */
+  readOrigin?: (file: string) => Promise<FileOrigin | null>;
+  /** How often the directory itself is checked for entries that came without events (2 s). */
+  checkMs?: number;
+  /** The directory watch's watcher (tests lose events with it). */
+  watch?: DirWatchFactory;
 }
 
 /**
@@ -60,7 +71,9 @@ export class FileCatalog {
   readonly #entries = new Map<string, CatalogEntry>();
   /** Sorted views, dropped on any change. */
   readonly #sorted = new Map<SortOrder, CatalogEntry[]>();
-  #watcher: FSWatcher | undefined;
+  readonly #watch: DirectoryWatch;
+  /** A listing of the names under way, so checks that come fast do not pile up. */
+  #listing: Promise<void> | undefined;
   readonly #settling = new Map<string, NodeJS.Timeout>();
   #rescanTimer: NodeJS.Timeout | undefined;
   #running = false;
@@ -71,14 +84,33 @@ export class FileCatalog {
   constructor(options: CatalogOptions) {
     this.dir = options.dir;
     this.#options = options;
+    this.#watch = new DirectoryWatch({
+      dir: options.dir,
+      log: options.log,
+      ...(options.checkMs !== undefined && { checkMs: options.checkMs }),
+      ...(options.watch && { watch: options.watch }),
+      onName: (name) => {
+        if (this.#wants(name)) this.#settle(name);
+      },
+      onListing: (kind) => {
+        const listed = kind === 'full' ? this.rescan() : this.#listNames();
+        listed.catch((error: unknown) =>
+          options.log.warn(
+            { dir: this.dir, err: (error as Error).message },
+            'could not list the media directory',
+          ),
+        );
+      },
+    });
   }
 
   /** Scans the directory (creating it when missing), then watches it. */
   async start(): Promise<void> {
     this.#running = true;
     await mkdir(this.dir, { recursive: true });
+    // Watch first, scan second: a file that appears in between is then seen by the watch.
+    await this.#watch.start();
     await this.rescan();
-    this.#watch();
     const every = this.#options.rescanMs ?? 60_000;
     const tick = () => {
       this.#rescanTimer = setTimeout(() => {
@@ -103,8 +135,7 @@ export class FileCatalog {
     clearTimeout(this.#rescanTimer);
     for (const timer of this.#settling.values()) clearTimeout(timer);
     this.#settling.clear();
-    this.#watcher?.close();
-    this.#watcher = undefined;
+    this.#watch.stop();
   }
 
   get count(): number {
@@ -130,20 +161,30 @@ export class FileCatalog {
     return view;
   }
 
-  /** Lists the directory again and brings the index in line with it. */
+  /** Lists the directory again and reads every file in it: the index is then in line. */
   async rescan(): Promise<void> {
+    await this.#list(true);
+  }
+
+  /**
+   * Files that came or went without events: lists the names, reads the new ones and drops
+   * the vanished ones (a file changed in place waits for the full rescan). One at a time.
+   */
+  #listNames(): Promise<void> {
+    this.#listing ??= this.#list(false).finally(() => {
+      this.#listing = undefined;
+    });
+    return this.#listing;
+  }
+
+  async #list(full: boolean): Promise<void> {
     const started = performance.now();
-    if (this.#running && this.#watcher === undefined) this.#watch();
     let names: string[];
     try {
       names = await readdir(this.dir);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      names = [];
-      // The directory was removed: a watch on it hears nothing more; watch it again once
-      // it is back.
-      this.#watcher?.close();
-      this.#watcher = undefined;
+      names = []; // the directory was removed: nothing is there (the watch says when it is back)
     }
     const wanted = names.filter((n) => this.#wants(n));
     const present = new Set(wanted);
@@ -152,8 +193,15 @@ export class FileCatalog {
       // A file noted after the listing began (a snapshot just written) is not in it.
       if (!present.has(name) && (readAt.get(entry) ?? 0) < started) this.#delete(name);
     }
-    for (let i = 0; i < wanted.length; i += SCAN_CONCURRENCY) {
-      await Promise.all(wanted.slice(i, i + SCAN_CONCURRENCY).map((name) => this.note(name)));
+    const reading = full ? wanted : wanted.filter((name) => !this.#entries.has(name));
+    for (let i = 0; i < reading.length; i += SCAN_CONCURRENCY) {
+      await Promise.all(reading.slice(i, i + SCAN_CONCURRENCY).map((name) => this.note(name)));
+    }
+    if (!full && reading.length > 0) {
+      this.#options.log.debug(
+        { dir: this.dir, files: reading.length },
+        'files found in the media directory by listing it',
+      );
     }
   }
 
@@ -161,9 +209,10 @@ export class FileCatalog {
   async note(name: string): Promise<CatalogEntry | undefined> {
     if (!this.#wants(name)) return undefined;
     let stats;
+    let file: string | null;
     try {
       // A link is listed only when it leads to a file inside the directory, as served.
-      const file = await resolveInside(this.dir, name, this.#options.extensions);
+      file = await resolveInside(this.dir, name, this.#options.extensions);
       if (file === null) throw new Error('not inside');
       stats = await stat(file);
     } catch {
@@ -176,22 +225,26 @@ export class FileCatalog {
       return undefined;
     }
     this.#linked.delete(name);
-    const entry: CatalogEntry = {
-      name,
-      size: stats.size,
-      mtimeMs: stats.mtimeMs,
-      createdMs: stats.birthtimeMs > 0 ? stats.birthtimeMs : stats.mtimeMs,
-    };
+    const createdMs = stats.birthtimeMs > 0 ? stats.birthtimeMs : stats.mtimeMs;
     const previous = this.#entries.get(name);
     if (
       previous &&
-      previous.size === entry.size &&
-      previous.mtimeMs === entry.mtimeMs &&
-      previous.createdMs === entry.createdMs
+      previous.size === stats.size &&
+      previous.mtimeMs === stats.mtimeMs &&
+      previous.createdMs === createdMs
     ) {
       readAt.set(previous, performance.now());
       return previous;
     }
+    // A new file, or a new version of it: what it says of its camera is read again.
+    const origin = (await this.#options.readOrigin?.(file)) ?? null;
+    const entry: CatalogEntry = {
+      name,
+      size: stats.size,
+      mtimeMs: stats.mtimeMs,
+      createdMs,
+      origin,
+    };
     readAt.set(entry, performance.now());
     this.#totalBytes += entry.size - (previous?.size ?? 0);
     this.#entries.set(name, entry);
@@ -235,31 +288,5 @@ export class FileCatalog {
     }, WATCH_SETTLE_MS);
     timer.unref();
     this.#settling.set(name, timer);
-  }
-
-  #watch(): void {
-    try {
-      this.#watcher = watch(this.dir, { persistent: false }, (_event, name) => {
-        if (name === null) {
-          void this.rescan().catch(() => undefined);
-          return;
-        }
-        const changed = name.toString();
-        if (this.#wants(changed)) this.#settle(changed);
-      });
-      this.#watcher.on('error', (error) => {
-        this.#options.log.warn(
-          { dir: this.dir, err: error.message },
-          'the media directory watch failed: relying on rescans',
-        );
-        this.#watcher?.close();
-        this.#watcher = undefined;
-      });
-    } catch (error) {
-      this.#options.log.warn(
-        { dir: this.dir, err: (error as Error).message },
-        'cannot watch the media directory: relying on rescans',
-      );
-    }
   }
 }

@@ -22,6 +22,8 @@ export type { ThresholdStatus, VolumeUsage } from './storage.js';
 export { probeDuration, probeMedia } from './probe.js';
 export type { MediaFacts } from './probe.js';
 export { FileCatalog } from './catalog.js';
+export { readFileOrigin, readOrigin, tagJpeg } from './origin-tag.js';
+export type { FileOrigin } from './origin-tag.js';
 export type { CatalogEntry, SortOrder } from './catalog.js';
 export { downloadHandler, isFileRequest } from './http.js';
 export type { DownloadDeps, DownloadDrop, FileKind } from './http.js';

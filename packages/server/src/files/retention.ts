@@ -10,7 +10,8 @@
  * set_retention_policy; that one is stored in `<state_dir>/retention.json` (written
  * atomically) and wins from then on, across restarts. When the policy is enabled, a
  * scheduler applies it every `retention.check_interval_seconds`; cleanup_old_files
- * applies it at once, enabled or not. Oldest first, and never a file being written.
+ * applies it at once, enabled or not. Each run lists the directories again first, so it
+ * decides on the files as they are. Oldest first, and never a file being written.
  */
 import { readFileSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
@@ -146,6 +147,22 @@ export class RetentionService {
           'The retention policy is manual: nothing is deleted automatically. Set an age or size policy with set_retention_policy, or delete files with delete_recording and delete_snapshot.',
       };
     }
+    // Decided on the files as they are now, whoever put them there and whatever the watch
+    // saw: a file whose times changed in place is not deleted for the time it had.
+    await Promise.all(
+      this.#options
+        .catalogs()
+        .map((catalog) =>
+          catalog
+            .rescan()
+            .catch((error: unknown) =>
+              this.#options.log.warn(
+                { dir: catalog.dir, err: (error as Error).message },
+                'retention could not list a media directory: deciding on the files it knew of',
+              ),
+            ),
+        ),
+    );
     const doomed = this.#select(policy);
     let deleted = 0;
     let freed = 0;

@@ -14,6 +14,7 @@ import { checkDir, describeFault, dirProblem, storageFault } from './faults.js';
 import type { FileKind } from './http.js';
 import { probeLimiter, type Limiter } from './limiter.js';
 import { checkFilename } from './names.js';
+import { readFileOrigin } from './origin-tag.js';
 import { probeMedia, type MediaFacts } from './probe.js';
 import { RetentionService } from './retention.js';
 import { thresholdStatus, volumeUsage, type ThresholdStatus, type VolumeUsage } from './storage.js';
@@ -54,6 +55,8 @@ export interface FilesOptions {
   registry?: Registry;
   /** How often the catalogs list their directories again (default 60 s). */
   rescanMs?: number;
+  /** How often the catalogs check their directories for files that came without events (2 s). */
+  checkMs?: number;
   /** The limiter every ffprobe goes through, shared with the recorder (default: its own). */
   probes?: Limiter;
 }
@@ -87,8 +90,11 @@ export class FilesService {
         extensions: EXTENSIONS[kind],
         log: options.log,
         ...(options.rescanMs !== undefined && { rescanMs: options.rescanMs }),
+        ...(options.checkMs !== undefined && { checkMs: options.checkMs }),
         // However a file goes (a delete, retention, someone's rm), its facts go with it.
         onForget: (name) => this.#facts.delete(join(dir, name)),
+        // A snapshot says in itself which camera took it, whatever its name.
+        ...(kind === 'snapshots' && { readOrigin: readFileOrigin }),
       });
     this.recordings = catalog('recordings', storage.recordings_dir);
     this.snapshots = catalog('snapshots', storage.snapshots_dir);
@@ -129,17 +135,19 @@ export class FilesService {
     let entries = this.catalog(kind).sorted(query.sort);
     if (query.device !== undefined) {
       const wanted = query.device;
-      // One answer per stream name, not one camera lookup per file of 10,000.
-      const matches = new Map<string, boolean>();
-      entries = entries.filter((e) => {
-        const stream = streamOf(e.name);
-        if (stream === null) return false;
-        let match = matches.get(stream);
-        if (match === undefined) {
-          match = stream === wanted || this.#options.deviceOf(stream) === wanted;
-          matches.set(stream, match);
+      // One camera lookup per stream name, not one per file of 10,000.
+      const streams = new Map<string, string | null>();
+      const deviceOf = (stream: string) => {
+        let device = streams.get(stream);
+        if (device === undefined) {
+          device = this.#options.deviceOf(stream);
+          streams.set(stream, device);
         }
-        return match;
+        return device;
+      };
+      entries = entries.filter((e) => {
+        const { device, stream } = this.#camera(e, deviceOf);
+        return stream !== null && (wanted === stream || wanted === device);
       });
     }
     return {
@@ -335,8 +343,21 @@ export class FilesService {
     return entry;
   }
 
-  #listed(kind: FileKind, entry: CatalogEntry): ListedFile {
+  /**
+   * The camera a file came from: what the file says (a snapshot's origin tag), else what its
+   * default name says (its stream, and the device of the camera on that stream now).
+   */
+  #camera(
+    entry: CatalogEntry,
+    deviceOf = this.#options.deviceOf,
+  ): { device: string | null; stream: string | null } {
+    if (entry.origin) return entry.origin;
     const stream = streamOf(entry.name);
+    return { device: stream === null ? null : deviceOf(stream), stream };
+  }
+
+  #listed(kind: FileKind, entry: CatalogEntry): ListedFile {
+    const camera = this.#camera(entry);
     const cached = this.#facts.get(join(this.catalog(kind).dir, entry.name));
     const duration =
       cached && cached.size === entry.size && cached.mtimeMs === entry.mtimeMs
@@ -348,7 +369,7 @@ export class FilesService {
       modified_time: new Date(entry.mtimeMs).toISOString(),
       created_time: new Date(entry.createdMs).toISOString(),
       ...(duration !== null && kind === 'recordings' && { duration }),
-      device: stream ? (this.#options.deviceOf(stream) ?? stream) : null,
+      device: camera.device ?? camera.stream,
       download_url: `/files/${kind}/${encodeURIComponent(entry.name)}`,
       in_progress: kind === 'recordings' && this.#options.isBeingWritten(entry.name),
     };

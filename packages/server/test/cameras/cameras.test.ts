@@ -6,7 +6,16 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
-import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +34,8 @@ const EMEET_META = [
   'emeet-smartcam-s800-metadata-node__list-formats-ext.txt',
 ];
 const MS2109 = ['macrosilicon-ms2109-hdmi-capture__all-list-formats-ext.txt'];
+/** An `--all` output alone: the driver information and the current format, no format list. */
+const FHD_ALL_ONLY = ['fhd-camera-microphone-1bcf-28c4__all.txt'];
 
 interface Camera {
   device: string;
@@ -39,7 +50,9 @@ interface Camera {
     credential: 'viewer' | null;
     token_urls: { rtsp: string; webrtc: string | null; hls: string } | null;
   };
+  capabilities: { formats: string[]; resolutions: string[]; frame_rates: number[] };
   stable_id: string | null;
+  driver: string | null;
   capture_format: string | null;
   error: string | null;
   metrics?: { bytes_sent: number; readers: number; uptime: number };
@@ -279,15 +292,16 @@ describe('camera hot-plug and the camera API', () => {
     const logged = t.logs.records.length;
     unplug(2);
     plug(2, MS2109, 'USB Video');
-    // Discovery decides the flapped node once it has been quiet for the debounce: present,
-    // as reported, so nothing changed.
+    // Discovery settles on the flapped node once nothing is pending for it: present, as
+    // reported, so nothing changed.
     await t.logs.waitFor(
       (r) =>
         t.logs.records.indexOf(r) >= logged &&
-        r.msg === 'device node unchanged after the debounce' &&
+        r.msg === 'device node settled' &&
+        r.present === true &&
         r.node === node(2),
       5000,
-      'the debounce decision on video2',
+      'the decision on video2',
     );
     // A camera plugged after the decision is the marker: its update comes after any that
     // the flap could have caused.
@@ -299,7 +313,7 @@ describe('camera hot-plug and the camera API', () => {
     );
   });
 
-  it('a camera whose probe fails is listed in ERROR with the reason', async () => {
+  it('a camera whose probe fails is listed in ERROR with the reason, and shown by get_camera_status', async () => {
     const from = a.seen.length;
     appear(3, 'FAIL Cannot open device /dev/video3, exiting.\n');
     const camera = await a.next((c) => c.device === node(3), from, 10_000);
@@ -308,15 +322,93 @@ describe('camera hot-plug and the camera API', () => {
       camera.error ?? '',
       /Could not probe .*video3: .*failed: Cannot open device \/dev\/video3, exiting\./,
     );
-    await assert.rejects(viewer.getCameraStatus(node(3)), (error: unknown) => {
-      assert.ok(error instanceof RpcError);
-      assert.equal(error.code, -1001);
-      return true;
-    });
+    const status = (await viewer.getCameraStatus(node(3))) as Camera;
+    assert.equal(status.status, 'ERROR');
+    assert.equal(status.error, camera.error);
+    assert.deepEqual(status.metrics, { bytes_sent: 0, readers: 0, uptime: 0 });
+    // What needs a working camera is refused, saying why.
+    await assert.rejects(
+      operator.request('take_snapshot', { device: node(3) }),
+      (error: unknown) => {
+        assert.ok(error instanceof RpcError);
+        assert.equal(error.code, -1001);
+        assert.match(error.message, /is not available: Could not probe/);
+        return true;
+      },
+    );
     const health = (await (await fetch(`${t.healthUrl}/health/cameras`)).json()) as {
       status: string;
     };
     assert.equal(health.status, 'degraded');
+  });
+
+  it('a camera whose format list cannot be read is in ERROR, offering its current format', async () => {
+    const from = a.seen.length;
+    plug(5, FHD_ALL_ONLY, 'FHD Camera');
+    const camera = await a.next((c) => c.device === node(5), from, 10_000);
+    assert.equal(camera.status, 'ERROR');
+    assert.match(
+      camera.error ?? '',
+      /^Could not probe .*video5: .* listed no formats the service can read: .* Run `.* --device .*video5 --list-formats-ext` to see what the camera reports, then plug it in again\.$/,
+    );
+    // What --all said: the camera's name and driver, and the format it is set to now.
+    assert.equal(camera.name, 'FHD Camera Microphone: FHD Came');
+    assert.equal(camera.driver, 'uvcvideo');
+    assert.deepEqual(camera.capabilities, {
+      formats: ['MJPG'],
+      resolutions: ['800x600'],
+      frame_rates: [30],
+    });
+    const status = (await viewer.getCameraStatus(node(5))) as Camera;
+    assert.equal(status.status, 'ERROR');
+    assert.deepEqual(status.capabilities, camera.capabilities);
+    assert.equal(status.streams.rtsp, null);
+    await assert.rejects(
+      operator.request('start_recording', { device: node(5) }),
+      (error: unknown) => error instanceof RpcError && error.code === -1001,
+    );
+  });
+
+  it('probes again as soon as udev gives the service access to the node, not after the pause', async () => {
+    const from = a.seen.length;
+    const logged = t.logs.records.length;
+    // The node appears as devtmpfs makes it, before udev has set its group and mode.
+    appear(
+      6,
+      `FAIL_UNLESS_MODE 660 Cannot open device ${node(6)}: Permission denied\n${MS2109.join('\n')}\n`,
+    );
+    await t.logs.waitFor(
+      (r) =>
+        t.logs.records.indexOf(r) >= logged &&
+        r.msg === 'probe attempt failed' &&
+        r.node === node(6),
+      5000,
+      'the first probe of video6 to be refused',
+    );
+    chmodSync(node(6), 0o660); // udev's rule
+    const camera = await a.next((c) => c.device === node(6), from, 5000);
+    assert.equal(camera.status, 'CONNECTED');
+    assert.ok(
+      t.logs.records
+        .slice(logged)
+        .some((r) => r.msg === 'the node changed: probing it again at once' && r.node === node(6)),
+      'the change ended the pause between attempts',
+    );
+  });
+
+  it('reports the by-id link udev adds after the camera was connected as its stable_id', async () => {
+    const from = a.seen.length;
+    plug(7, MS2109, 'USB Video');
+    const connected = await a.next((c) => c.device === node(7), from);
+    assert.equal(connected.status, 'CONNECTED');
+    assert.equal(connected.stable_id, null);
+    const link = join(dev, 'v4l', 'by-id', 'usb-MACROSILICON_USB_Video-video-index0');
+    symlinkSync('../../video7', link);
+    const found = await a.next((c) => c.device === node(7) && c.stable_id !== null, from);
+    assert.equal(found.stable_id, link);
+    assert.equal(found.status, 'CONNECTED');
+    const status = (await viewer.getCameraStatus(node(7))) as Camera;
+    assert.equal(status.stable_id, link);
   });
 
   it('the declared test pattern streams for real, and its metrics move when a reader attaches', async () => {
@@ -424,6 +516,52 @@ describe('cameras after the media server comes back', () => {
     } finally {
       await t.stop();
       await server.stop();
+    }
+  });
+});
+
+describe('a camera override that names the by-id link udev adds late', () => {
+  it('connects the camera again, streaming as the override says, once the link is there', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'camera-service-override-'));
+    const dev = join(dir, 'dev');
+    const link = join(dev, 'v4l', 'by-id', 'usb-MACROSILICON_USB_Video-video-index0');
+    mkdirSync(join(dev, 'v4l', 'by-id'), { recursive: true });
+    const t = await startApp(
+      {
+        camera: {
+          probe_command: FAKE_V4L2_CTL,
+          debounce_ms: 150,
+          overrides: [{ device: link, format: 'MJPG', size: '1920x1080', fps: 10 }],
+        },
+        cameras: [],
+      },
+      { dir },
+    );
+    try {
+      const updates = new Updates(await t.connect({ as: 'viewer' }));
+      const node = join(dev, 'video0');
+      writeFileSync(join(dev, '.video0.tmp'), `${MS2109.join('\n')}\n`);
+      renameSync(join(dev, '.video0.tmp'), node);
+      const first = await updates.next((c) => c.device === node);
+      // Before the link: no stable id, so the default mode.
+      assert.deepEqual(
+        [first.status, first.stable_id, first.resolution],
+        ['CONNECTED', null, '640x480'],
+      );
+      symlinkSync('../../video0', link);
+      const again = await updates.next((c) => c.device === node && c.stable_id !== null);
+      assert.deepEqual(
+        [again.status, again.stable_id, again.resolution, again.fps, again.capture_format],
+        ['CONNECTED', link, '1920x1080', 10, 'MJPG'],
+      );
+      const conf = await t.app.media.client.getPathConfig('camera0');
+      assert.match(
+        conf?.runOnDemand ?? '',
+        /-input_format mjpeg -video_size 1920x1080 -framerate 10 /,
+      );
+    } finally {
+      await t.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -12,7 +12,16 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdirSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -37,7 +46,7 @@ const TIMEOUT = 5000;
 const MARGIN_MS = 200;
 
 interface NodeEvent {
-  type: 'added' | 'removed';
+  type: 'added' | 'removed' | 'changed';
   node: string;
   at: number;
 }
@@ -46,7 +55,10 @@ interface Harness {
   d: DeviceDiscovery;
   dir: string;
   logs: LogSink;
+  /** `added` and `removed`, in order. */
   events: NodeEvent[];
+  /** `changed`, in order. */
+  changes: NodeEvent[];
   /** Resolves with the first `type` event for `node` at or after index `from` of `events`. */
   next(
     type: NodeEvent['type'],
@@ -85,6 +97,7 @@ function harness(options: Partial<DiscoveryOptions> = {}): Harness {
   });
   discoveries.push(d);
   const events: NodeEvent[] = [];
+  const changes: NodeEvent[] = [];
   const signal = new EventEmitter();
   for (const type of ['added', 'removed'] as const) {
     d.on(type, (node) => {
@@ -92,11 +105,13 @@ function harness(options: Partial<DiscoveryOptions> = {}): Harness {
       signal.emit('event');
     });
   }
+  d.on('changed', (node) => changes.push({ type: 'changed', node, at: performance.now() }));
   return {
     d,
     dir,
     logs,
     events,
+    changes,
     path: (name) => join(dir, name),
     async next(type, node, from = 0, timeoutMs = TIMEOUT) {
       const find = () => events.slice(from).find((e) => e.type === type && e.node === node);
@@ -167,18 +182,21 @@ function assertSeenBy(h: Harness, source: string, node: string, from: number): v
   assert.ok(sources.includes(source), `${node} was marked by ${sources.join(', ')}`);
 }
 
-/** The index of the log record that reported a decision (emitted or not) for `node`. */
-function decisionIndex(logs: LogSink, node: string, from: number): number {
-  const messages = [
-    'device node added',
-    'device node removed',
-    'device node unchanged after the debounce',
-  ];
-  const index = logs.records.findIndex(
-    (r, i) => i >= from && r.node === node && messages.includes(r.msg),
+/**
+ * Waits until discovery has nothing left to do for `node` after its last mark: the index of
+ * the `device node settled` record logged after the last "device node changed" for it (at or
+ * after index `from`).
+ */
+async function settledIndex(h: Harness, node: string, from: number): Promise<number> {
+  const lastMark = () => h.logs.records.findLastIndex(changed(node));
+  const record = await logAfter(
+    h.logs,
+    from,
+    (r) =>
+      r.msg === 'device node settled' && r.node === node && h.logs.records.indexOf(r) > lastMark(),
+    `discovery to settle on ${node}`,
   );
-  assert.notEqual(index, -1, `a decision about ${node} should have been logged`);
-  return index;
+  return h.logs.records.indexOf(record);
 }
 
 describe('DeviceDiscovery', () => {
@@ -221,7 +239,7 @@ describe('DeviceDiscovery', () => {
     const latency = added.at - t0;
     assert.ok(latency < MARGIN_MS, `added after ${latency} ms`);
     assert.deepEqual(h.d.nodes(), [node]);
-    await assertQuiet(h, node, decisionIndex(h.logs, node, from) + 1);
+    await assertQuiet(h, node, (await settledIndex(h, node, from)) + 1);
     assert.deepEqual(h.events, [added]);
   });
 
@@ -240,8 +258,38 @@ describe('DeviceDiscovery', () => {
 
     assert.ok(removed.at - t0 < DEBOUNCE_MS + MARGIN_MS, `removed after ${removed.at - t0} ms`);
     assert.deepEqual(h.d.nodes(), [h.path('video1')]);
-    await assertQuiet(h, node, decisionIndex(h.logs, node, from) + 1);
+    await assertQuiet(h, node, (await settledIndex(h, node, from)) + 1);
     assert.deepEqual(h.events.slice(start), [removed]);
+  });
+
+  it('reports a node at once even while udev goes on changing it (mode, owner, links)', async () => {
+    // A debounce far longer than the plug may take: waiting for the node to be quiet would
+    // show as a plug this late.
+    const debounceMs = 3000;
+    const h = harness({ debounceMs });
+    await h.d.start();
+    const node = h.path('video0');
+    const from = h.logs.records.length;
+
+    // What devtmpfs and udev do: the kernel creates the node, then udev sets its mode and
+    // group and adds its links, all before discovery has had a turn to look at it.
+    const t0 = performance.now();
+    touch(node);
+    chmodSync(node, 0o660);
+    chownSync(node, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
+    mkdirSync(h.path('v4l/by-id'), { recursive: true });
+    symlinkSync('../../video0', h.path('v4l/by-id/usb-Camera-video-index0'));
+    const added = await h.next('added', node);
+
+    const latency = added.at - t0;
+    assert.ok(latency < MARGIN_MS, `added after ${latency} ms, debounce ${debounceMs} ms`);
+    await assertQuiet(h, node, (await settledIndex(h, node, from)) + 1);
+    assert.deepEqual(h.events, [added], 'one plug, however many events it made');
+    // The changes after the plug were seen as changes of a node that is there.
+    const marks = h.logs.records.slice(from).filter(changed(node)).length;
+    assert.ok(marks >= 2, `${marks} marks`);
+    assert.ok(h.changes.length >= 1, 'the changes after the plug are reported as changed');
+    assert.ok(h.changes.every((c) => c.node === node && c.at >= added.at));
   });
 
   it('reports nothing for a re-plug inside the debounce window', async () => {
@@ -254,22 +302,23 @@ describe('DeviceDiscovery', () => {
 
     const t0 = performance.now();
     unlinkSync(node);
-    // Re-plug only once discovery has seen the node go, so the test cannot pass by missing it.
-    await logAfter(h.logs, from, changed(node), 'the unplug to be seen');
+    // Re-plug only once discovery has found the node gone and waits to confirm it, so the
+    // test cannot pass by missing the unplug.
+    await logAfter(
+      h.logs,
+      from,
+      (r) => r.node === node && r.msg === 'device node gone: confirming after the debounce',
+      'the unplug to be seen',
+    );
     touch(node);
     const gap = performance.now() - t0;
     assert.ok(gap < DEBOUNCE_MS / 4, `the re-plug took ${gap} ms: too slow for this test`);
     const replugged = h.logs.records.length;
 
-    // The positive signal: the decision after the re-plug, "unchanged".
-    const decision = await logAfter(
-      h.logs,
-      replugged,
-      (r) => r.node === node && r.msg === 'device node unchanged after the debounce',
-      'the decision after the re-plug',
-    );
-    assert.equal(decision.present, true);
-    await assertQuiet(h, node, h.logs.records.indexOf(decision) + 1);
+    // The positive signal: discovery settles on the node being there, as reported.
+    const settled = await settledIndex(h, node, replugged);
+    assert.equal(h.logs.records[settled]?.present, true);
+    await assertQuiet(h, node, settled + 1);
     assert.deepEqual(h.events.slice(start), []);
     assert.deepEqual(h.d.nodes(), [node]);
   });
@@ -300,7 +349,7 @@ describe('DeviceDiscovery', () => {
     // The flapping restarted the debounce at least once per toggle ...
     assert.ok(h.logs.records.slice(from).filter(changed(node)).length >= 21);
     // ... and one decision came after it.
-    await assertQuiet(h, node, decisionIndex(h.logs, node, from) + 1);
+    await assertQuiet(h, node, (await settledIndex(h, node, from)) + 1);
     assert.deepEqual(h.events, [added]);
     assert.deepEqual(h.d.nodes(), [node]);
   });
@@ -330,7 +379,7 @@ describe('DeviceDiscovery', () => {
       marks.map((r) => r.source),
       ['poll'],
     );
-    await assertQuiet(h, node, decisionIndex(h.logs, node, from) + 1);
+    await assertQuiet(h, node, (await settledIndex(h, node, from)) + 1);
     assert.deepEqual(h.events, [added]);
   });
 
@@ -434,10 +483,14 @@ describe('DeviceDiscovery', () => {
     touch(node);
     await h.next('added', node, start);
     assertSeenBy(h, 'watch', node, marked);
-    assert.deepEqual(
-      h.events.slice(start).map((e) => `${e.type} ${e.node}`),
-      [`removed ${h.path('video0')}`, `removed ${h.path('video1')}`, `added ${node}`],
-    );
+    // The two unplugs are confirmed by two debounce timers of their own, which fire in no
+    // promised order: both come, once each, before the plug that followed them.
+    const seen = h.events.slice(start).map((e) => `${e.type} ${e.node}`);
+    assert.deepEqual(seen.slice(0, 2).sort(), [
+      `removed ${h.path('video0')}`,
+      `removed ${h.path('video1')}`,
+    ]);
+    assert.deepEqual(seen.slice(2), [`added ${node}`]);
   });
 
   it('re-creates a watcher whose directory was replaced behind its back', async (t) => {
@@ -514,9 +567,14 @@ describe('DeviceDiscovery', () => {
     touch(h.path('video0'));
     await h.d.start();
 
-    // Stop while a decision is pending, so its timer must be cancelled.
-    touch(h.path('video1'));
-    await logAfter(h.logs, 0, changed(h.path('video1')), 'the new node to be seen');
+    // Stop while an unplug waits for its debounce, so its timer must be cancelled.
+    unlinkSync(h.path('video0'));
+    await logAfter(
+      h.logs,
+      0,
+      (r) => r.msg === 'device node gone: confirming after the debounce',
+      'the unplug to be seen',
+    );
     h.d.stop();
     h.d.stop();
     const start = h.events.length;
@@ -526,7 +584,6 @@ describe('DeviceDiscovery', () => {
     assert.equal(closed, 1);
 
     touch(h.path('video2'));
-    unlinkSync(h.path('video0'));
     await h.d.reconcile(); // a no-op once stopped
 
     // No discovery is left to give a positive signal, so this absence is a bounded wait:
