@@ -147,9 +147,6 @@ async function startRig(
       CAMERA_SERVICE_CAMERA_DEBOUNCE_MS: String(DEBOUNCE_MS),
       CAMERA_SERVICE_CAMERA_POLL_INTERVAL: String(POLL_INTERVAL_S),
       CAMERA_SERVICE_CAMERA_MAX_CAMERAS: String(LIST_CAMERAS),
-      // The load generator connects its 100 clients at once, before each authenticates: the
-      // cap on connections not yet authenticated (50 by default) would evict half of them.
-      CAMERA_SERVICE_SERVER_MAX_UNAUTHENTICATED_CONNECTIONS: String(MAX_CONNECTIONS),
       ...camera,
     },
   });

@@ -88,6 +88,9 @@ export function serverEnv(options: ServerOptions): NodeJS.ProcessEnv {
     CAMERA_SERVICE_MEDIAMTX_AUTH_HOOK_PORT: '0',
     CAMERA_SERVICE_SERVER_MAX_CONNECTIONS: String(options.maxConnections),
     CAMERA_SERVICE_SERVER_MAX_CONNECTIONS_PER_IP: String(options.maxConnectionsPerIp),
+    // The load generators open all their connections at once and authenticate after: as
+    // many may be unauthenticated at a time as there are connections.
+    CAMERA_SERVICE_SERVER_MAX_UNAUTHENTICATED_CONNECTIONS: String(options.maxConnections),
     // json, so the "listening" line can be parsed; info, because that line is info.
     CAMERA_SERVICE_LOGGING_FORMAT: 'json',
     CAMERA_SERVICE_LOGGING_LEVEL: 'info',
