@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const built = new URL('../dist/src/bin.js', import.meta.url);
 if (!existsSync(built)) {
-  const root = fileURLToPath(new URL('../../..', import.meta.url));
+  const root = fileURLToPath(new URL('../../..', import.meta.url)).replace(/\/$/, '');
   process.stderr.write(
     `camera-relay is not built yet (${fileURLToPath(built)} is missing). Build it with ` +
       `\`npm run build\` in ${root}.\n`,
