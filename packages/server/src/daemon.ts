@@ -95,6 +95,35 @@ export async function startDaemon(
     log.fatal({ err: (error as Error).message }, 'camera-service could not start');
     return 1;
   }
+  // Signals are taken from here on (a SIGHUP's default would end the process), and
+  // those that come while the service starts are acted on once it has.
+  let started = false;
+  let reloadWhenStarted = false;
+  let stopWhenStarted: string | null = null;
+  let stopAskedAt = 0;
+  process.on('SIGHUP', () => {
+    if (!started) {
+      reloadWhenStarted = true;
+      log.info('SIGHUP while starting: reloading the configuration once started');
+      return;
+    }
+    log.info('SIGHUP: reloading the configuration');
+    app.reload();
+  });
+  const onStop = (reason: string) => {
+    if (started) {
+      shutdown(reason);
+    } else if (stopWhenStarted === null) {
+      stopWhenStarted = reason;
+      stopAskedAt = Date.now();
+      log.info({ signal: reason }, 'stopping once started');
+    } else if (Date.now() - stopAskedAt >= REPEAT_WINDOW_MS) {
+      log.warn({ signal: reason }, 'second signal while starting: exiting now');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', onStop);
+  process.on('SIGINT', onStop);
   try {
     await app.start();
   } catch (error) {
@@ -102,11 +131,8 @@ export async function startDaemon(
     await app.stop();
     return 1;
   }
+  started = true;
 
-  process.on('SIGHUP', () => {
-    log.info('SIGHUP: reloading the configuration');
-    app.reload();
-  });
   let stopping: { reason: string; at: number } | null = null;
   const shutdown = (reason: string) => {
     if (stopping) {
@@ -134,14 +160,17 @@ export async function startDaemon(
       },
     );
   };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
-  if (options.parentPid !== undefined) {
-    watchParent(options.parentPid, log, () => shutdown('parent gone'));
-  }
   log.info(
     `running as pid ${process.pid}: kill -HUP ${process.pid} reloads the configuration, kill ${process.pid} stops the service`,
   );
+  if (stopWhenStarted !== null) {
+    shutdown(stopWhenStarted);
+    return undefined;
+  }
+  if (reloadWhenStarted) app.reload();
+  if (options.parentPid !== undefined) {
+    watchParent(options.parentPid, log, () => shutdown('parent gone'));
+  }
   return undefined;
 }
 
