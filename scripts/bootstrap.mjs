@@ -135,7 +135,7 @@ build();
 if (mode === 'start') {
   const main = pathToFileURL(join(root, 'packages', 'server', 'dist', 'src', 'main.js')).href;
   const { run } = await import(main);
-  say('starting camera-service');
+  say(`running camera-service${args.length > 0 ? ` ${args.join(' ')}` : ''}`);
   const code = await run(args, { parentPid });
   if (code !== undefined) process.exitCode = code;
 } else if (mode === 'test') {
