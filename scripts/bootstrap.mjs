@@ -4,6 +4,10 @@
 //   with apt-get when root, else print the exact command, 3. install npm dependencies
 //   when the lockfile changed, 4. build (incremental), 5. start / test / bench.
 // Uses only Node's standard library: it runs before `npm ci`.
+//
+// `npm start` runs this with `exec`, so npm's child is this process, which then becomes
+// the service: npm's SIGTERM and SIGINT reach it, its pid is the one to send SIGHUP to
+// (it logs it), and it stops by itself when npm is gone (killed, or ended by a SIGHUP).
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
@@ -11,6 +15,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const [mode, ...args] = process.argv.slice(2);
+/** Who started this (npm, under `npm start`): taken before the build, which npm may not outlive. */
+const parentPid = process.ppid;
 const say = (text) => process.stderr.write(`[setup] ${text}\n`);
 
 const SYSTEM_TOOLS = [
@@ -94,11 +100,19 @@ function ensureDependencies() {
 }
 
 function build() {
+  const first = !existsSync(join(root, 'packages', 'server', 'dist', 'src', 'main.js'));
+  say(
+    first
+      ? 'building the TypeScript sources (tsc -b): the first build takes about half a minute, later ones seconds'
+      : 'bringing the build up to date (tsc -b)',
+  );
+  const started = Date.now();
   runOrFail(
     process.execPath,
     [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'],
     'The TypeScript build',
   );
+  say(`build ready (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 }
 
 function step(name, command, commandArgs) {
@@ -121,7 +135,8 @@ build();
 if (mode === 'start') {
   const main = pathToFileURL(join(root, 'packages', 'server', 'dist', 'src', 'main.js')).href;
   const { run } = await import(main);
-  const code = await run(args);
+  say(`running camera-service${args.length > 0 ? ` ${args.join(' ')}` : ''}`);
+  const code = await run(args, { parentPid });
   if (code !== undefined) process.exitCode = code;
 } else if (mode === 'test') {
   const bin = (name, file) => [process.execPath, [join(root, 'node_modules', name, file)]];

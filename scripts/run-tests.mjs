@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Runs the compiled test files with Node's test runner. A compiled test whose source
-// was deleted is skipped, so a stale dist/ cannot run ghost tests.
+// was deleted is skipped, so a stale dist/ cannot run ghost tests. At the end it names
+// every test and suite that was skipped, with its reason (skip-reporter.mjs).
 // Usage: node scripts/run-tests.mjs [filter...]   (filters match test file paths)
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,12 +33,58 @@ if (selected.length === 0) {
   process.stderr.write('No test files found: build first (npx tsc -b).\n');
   process.exit(1);
 }
-const runTests = (files, env = {}) =>
-  spawnSync(
-    process.execPath,
-    ['--test', '--test-concurrency=2', '--test-timeout=120000', '--enable-source-maps', ...files],
-    { cwd: root, stdio: 'inherit', env: { ...process.env, CAMERA_SERVICE_TEST: '1', ...env } },
-  ).status ?? 1;
+const skipsDir = mkdtempSync(join(tmpdir(), 'camera-service-skips-'));
+const skipFiles = [];
+// The reporter Node picks by itself (spec on a terminal, else TAP), and the skip list.
+const reporter = process.stdout.isTTY ? 'spec' : 'tap';
+const runTests = (files, env = {}) => {
+  const skips = join(skipsDir, `run-${skipFiles.length}.jsonl`);
+  skipFiles.push(skips);
+  return (
+    spawnSync(
+      process.execPath,
+      [
+        '--test',
+        '--test-concurrency=2',
+        '--test-timeout=120000',
+        '--enable-source-maps',
+        `--test-reporter=${reporter}`,
+        '--test-reporter-destination=stdout',
+        `--test-reporter=${join(root, 'scripts', 'skip-reporter.mjs')}`,
+        `--test-reporter-destination=${skips}`,
+        ...files,
+      ],
+      { cwd: root, stdio: 'inherit', env: { ...process.env, CAMERA_SERVICE_TEST: '1', ...env } },
+    ).status ?? 1
+  );
+};
+
+/** Every skip of the runs, named: the source file, the test, and why. */
+function reportSkips(labels) {
+  const lines = skipFiles.flatMap((file, run) =>
+    (existsSync(file) ? readFileSync(file, 'utf8') : '')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const skip = JSON.parse(line);
+        const source = skip.file
+          ? relative(root, skip.file).replace('/dist/test/', '/test/').replace(/\.js$/, '.ts')
+          : '?';
+        const what = skip.suite ? `suite "${skip.name}" (none of its tests ran)` : `"${skip.name}"`;
+        return `  ${source}: ${what}${labels[run]}: ${skip.reason}`;
+      }),
+  );
+  rmSync(skipsDir, { recursive: true, force: true });
+  const tests = lines.filter((l) => !l.includes('(none of its tests ran)')).length;
+  const suites = lines.length - tests;
+  process.stdout.write(
+    lines.length === 0
+      ? '\n== skipped: none\n'
+      : `\n== skipped: ${tests} test${tests === 1 ? '' : 's'}` +
+          (suites > 0 ? ` and ${suites} suite${suites === 1 ? '' : 's'}` : '') +
+          `\n${lines.join('\n')}\n`,
+  );
+}
 
 const status = runTests(selected);
 // The service's media, camera and capture suites once more, against the embedded relay
@@ -56,4 +104,5 @@ if ((filters.length === 0 || process.env.TEST_BOTH_IMITATIONS === '1') && second
   );
   secondStatus = runTests(second, { TEST_MEDIAMTX_VERSION: '1.15', TEST_GOP_CACHE: 'off' });
 }
+reportSkips(['', ' (v1.15 imitation run)']);
 process.exit(status !== 0 ? status : secondStatus);

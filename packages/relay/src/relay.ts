@@ -114,7 +114,7 @@ export class Relay {
     if (log) {
       // As MediaMTX logs them: what a command that does not publish did is visible.
       this.paths.on('commandStarted', (path, pid) =>
-        log('info', { path, pid }, 'runOnDemand command started'),
+        log('info', { path, child_pid: pid }, 'runOnDemand command started'),
       );
       this.paths.on('commandExited', (path, exit) => {
         if (exit.stopped) return void log('info', { path }, 'runOnDemand command stopped');

@@ -1,44 +1,70 @@
 /**
- * `camera-service`: parses the command line, loads the configuration, builds the app and
- * handles signals (SIGTERM/SIGINT: graceful stop; SIGHUP: reload).
+ * `camera-service`: parses the command line. With no command it runs the service
+ * (daemon.ts); `config`, `keys` and `token` act on the files the configuration names and
+ * exit. Every message is a sentence saying what to do.
  */
 import { Command, CommanderError } from 'commander';
 import YAML from 'yaml';
-import { App } from './app.js';
 import { keysCreate, keysList, keysRevoke, mintToken } from './auth/index.js';
+import { ConfigError, type Config } from './config/index.js';
 import {
-  ConfigError,
-  ConfigStore,
-  loadConfig,
-  type Config,
-  type LoadedConfig,
-} from './config/index.js';
-import { createLogger } from './logging/index.js';
+  EXIT_CONFIG,
+  EXIT_USAGE,
+  loadOrReport,
+  startDaemon,
+  type DaemonOptions,
+} from './daemon.js';
 import { VERSION } from './version.js';
 
-/** Exit status for an invalid configuration (sysexits EX_CONFIG); systemd should not restart on it. */
-export const EXIT_CONFIG = 78;
-/** Exit status after an unexpected fatal error (sysexits EX_SOFTWARE). */
-export const EXIT_SOFTWARE = 70;
-/** A hard limit on shutdown, after which the process exits anyway. */
-const SHUTDOWN_HARD_LIMIT_MS = 5000;
+export { EXIT_CONFIG, EXIT_SOFTWARE, EXIT_USAGE } from './daemon.js';
 
-/** Runs the command line; resolves with an exit code, or undefined while the daemon runs. */
-export async function run(argv: readonly string[]): Promise<number | undefined> {
+const COMMANDS = ['config', 'keys', 'token'];
+
+const HELP_AFTER = `
+With no command, camera-service runs the service (cameras, streams, the JSON-RPC API and
+health) in the foreground until SIGTERM or SIGINT; SIGHUP reloads the configuration.
+The commands act on the files the configuration names and exit: give them the service's
+--config.
+
+Exit status: 0 done, or the service stopped cleanly; 1 the command failed, or the service
+could not start (a port in use, say); 64 a command line it does not understand; 70 an
+unexpected error; 78 an invalid configuration.`;
+
+/**
+ * Runs the command line; resolves with an exit code, or undefined while the daemon runs.
+ * `daemon` is for `npm start` (see DaemonOptions).
+ */
+export async function run(
+  argv: readonly string[],
+  daemon: DaemonOptions = {},
+): Promise<number | undefined> {
   let result: number | undefined;
   const program = new Command()
     .name('camera-service')
+    .usage('[--config FILE] [command]')
     .description(
       'MediaMTX Camera Service: USB and declared cameras as live streams, with a JSON-RPC API.',
     )
     .version(VERSION)
     .exitOverride()
+    // Commander's own errors ("unknown option") as ours, with where to look next.
+    .configureOutput({
+      outputError: (text, write) => write(text.replace(/^error: /, 'camera-service: ')),
+    })
+    .showHelpAfterError('Run camera-service --help for the commands and options.')
     .option(
       '-c, --config <file>',
       'YAML configuration file (default: $CAMERA_SERVICE_CONFIG, else embedded defaults)',
     )
-    .action(async (options: { config?: string }) => {
-      result = await startDaemon(options.config);
+    .addHelpText('after', HELP_AFTER)
+    .action(async (options: { config?: string }, command: Command) => {
+      const [word] = command.args;
+      if (word !== undefined) {
+        process.stderr.write(`${unknownCommand(word)}\n`);
+        result = EXIT_USAGE;
+        return;
+      }
+      result = await startDaemon(options.config, daemon);
     });
 
   program
@@ -86,7 +112,7 @@ export async function run(argv: readonly string[]): Promise<number | undefined> 
     .description('Manage API keys (stored hashed in auth.api_keys_file).');
   keys
     .command('create')
-    .description('Create a key and print it once on stdout.')
+    .description('Create a key and print it once on stdout; it works at once.')
     .requiredOption('--role <role>', 'viewer, operator or admin')
     .requiredOption('--name <name>', 'who or what the key is for')
     .option(...configOption)
@@ -121,26 +147,55 @@ export async function run(argv: readonly string[]): Promise<number | undefined> 
       ),
     );
 
+  // A word after the options is no command (checked in the root action); set last, so
+  // the commands keep refusing extra arguments.
+  program.allowExcessArguments();
+  // A first word that is no command, before commander reads the options meant for it.
+  const [first, ...rest] = argv;
+  // `camera-service help [command]`: the service has an action of its own, so commander
+  // adds no help command.
+  const words = first === 'help' ? [...rest, '--help'] : [...argv];
+  if (
+    first !== undefined &&
+    first !== 'help' &&
+    !first.startsWith('-') &&
+    !COMMANDS.includes(first)
+  ) {
+    process.stderr.write(`${unknownCommand(first)}\n`);
+    return EXIT_USAGE;
+  }
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(words, { from: 'user' });
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode;
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;
     throw error;
   }
   return result;
 }
 
-function loadOrReport(file: string | undefined): LoadedConfig | null {
-  try {
-    return loadConfig({ file });
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`camera-service: ${error.message}\n`);
-    process.stderr.write(
-      'Fix the keys above, or run `camera-service config --config FILE` to check a file.\n',
-    );
-    return null;
+/** The message for a first word that is no command: what the commands are, the closest. */
+function unknownCommand(word: string): string {
+  const closest = COMMANDS.map((c) => ({ c, d: distance(word, c) })).sort((a, b) => a.d - b.d)[0];
+  const guess = closest && closest.d <= 2 ? ` Did you mean \`camera-service ${closest.c}\`?` : '';
+  return (
+    `camera-service: "${word}" is not a command; the commands are ${COMMANDS.join(', ')}, ` +
+    `and with no command camera-service runs the service.${guess} ` +
+    'Run camera-service --help for more.'
+  );
+}
+
+/** Levenshtein distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+    }
+    previous = current;
   }
+  return previous[b.length]!;
 }
 
 function redact(value: unknown, key = ''): unknown {
@@ -149,88 +204,4 @@ function redact(value: unknown, key = ''): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v, k)]));
   }
   return /secret|password/.test(key) && value !== null ? '<hidden>' : value;
-}
-
-async function startDaemon(file: string | undefined): Promise<number | undefined> {
-  const loaded = loadOrReport(file);
-  if (!loaded) return EXIT_CONFIG;
-  const { config } = loaded;
-  const logging = createLogger({
-    level: config.logging.level,
-    format: config.logging.format,
-    environment: config.service.environment,
-  });
-  const log = logging.logger;
-  process.on('uncaughtException', (error) => {
-    log.fatal({ err: error }, 'unexpected error; exiting so the supervisor restarts the service');
-    process.exit(EXIT_SOFTWARE);
-  });
-  process.on('unhandledRejection', (reason) => {
-    log.fatal(
-      { err: reason },
-      'unhandled promise rejection; exiting so the supervisor restarts the service',
-    );
-    process.exit(EXIT_SOFTWARE);
-  });
-
-  log.info(
-    {
-      version: VERSION,
-      node: process.version,
-      environment: config.service.environment,
-      config_file: loaded.file ?? '(embedded defaults)',
-      env_overrides: Object.values(loaded.envOverrides),
-    },
-    'camera-service starting',
-  );
-  const store = new ConfigStore(loaded);
-  let app: App;
-  try {
-    app = new App({ config: store, log, setLogLevel: logging.setLevel });
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`camera-service: ${error.message}\n`);
-      return EXIT_CONFIG;
-    }
-    log.fatal({ err: (error as Error).message }, 'camera-service could not start');
-    return 1;
-  }
-  try {
-    await app.start();
-  } catch (error) {
-    log.fatal({ err: (error as Error).message }, 'camera-service could not start');
-    await app.stop();
-    return 1;
-  }
-
-  process.on('SIGHUP', () => {
-    log.info('SIGHUP: reloading the configuration');
-    app.reload();
-  });
-  let stopping = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      log.warn({ signal }, 'second signal during shutdown: exiting now');
-      process.exit(1);
-    }
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    setTimeout(() => {
-      log.error('shutdown did not finish in time; exiting');
-      process.exit(1);
-    }, SHUTDOWN_HARD_LIMIT_MS).unref();
-    app.stop().then(
-      () => {
-        log.info('stopped');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        log.error({ err: error }, 'error during shutdown');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
-  return undefined;
 }

@@ -2,14 +2,16 @@
  * API keys: random 256-bit secrets shown once; the file keeps only an HMAC-SHA256 of each
  * (keyed with a random key of the file's own). For random secrets a fast keyed hash is as
  * strong as a slow password hash, and verifying costs microseconds. The file is written
- * atomically with mode 0600 and re-read when it changes (the CLI edits it while the
- * daemon runs).
+ * atomically with mode 0600. The CLI edits it while the daemon runs, so before answering
+ * the daemon compares the file's identity (inode, size, modification time: one stat) with
+ * the one it read, and re-reads a changed file: a key created or revoked is in force when
+ * `camera-service keys` returns, not when a file watcher gets round to it.
  *
  * A key reads `csk_<id>_<secret>`: the id finds the record without scanning.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { readFileSync, watch, type FSWatcher, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Logger } from '../logging/index.js';
@@ -48,6 +50,8 @@ export class ApiKeyStore extends EventEmitter<{ reload: []; invalid: [Error] }> 
   readonly #log: Logger | undefined;
   #data: KeysFile | null = null;
   #byId = new Map<string, ApiKeyRecord>();
+  /** The identity of the file as last read (or found unreadable); null before the first read. */
+  #stamp: string | null = null;
   #watcher: FSWatcher | undefined;
   #reloadTimer: NodeJS.Timeout | undefined;
 
@@ -59,23 +63,23 @@ export class ApiKeyStore extends EventEmitter<{ reload: []; invalid: [Error] }> 
 
   /** Reads the file (a missing file is an empty store); throws with a clear message when it is corrupt. */
   load(): void {
+    // Stat first: a file replaced between the stat and the read is read again next time.
+    const stamp = this.#identity();
     let text: string;
     try {
       text = readFileSync(this.file, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      this.#set(null);
+      this.#set(null, stamp);
       return;
     }
     let parsed: KeysFile;
     try {
       parsed = fileSchema.parse(JSON.parse(text));
     } catch {
-      throw new Error(
-        `The API keys file ${this.file} is not valid; restore it from a backup or move it away to start with no keys.`,
-      );
+      throw new InvalidKeysFile(this.file, stamp);
     }
-    this.#set(parsed);
+    this.#set(parsed, stamp);
   }
 
   /** Creates a key and returns it: the only time the secret exists outside its holder. */
@@ -125,6 +129,7 @@ export class ApiKeyStore extends EventEmitter<{ reload: []; invalid: [Error] }> 
   }
 
   verify(key: string): KeyCheck {
+    this.#refresh();
     const match = KEY_PATTERN.exec(key);
     const record = match ? this.#byId.get(match[1] as string) : undefined;
     if (!match || !record || !this.#data) return { ok: false, reason: 'invalid_token' };
@@ -137,6 +142,7 @@ export class ApiKeyStore extends EventEmitter<{ reload: []; invalid: [Error] }> 
 
   /** Whether a key is still usable (a session bound to it checks on every call). */
   isActive(id: string): boolean {
+    this.#refresh();
     const record = this.#byId.get(id);
     return record !== undefined && record.revoked_at === null;
   }
@@ -150,7 +156,7 @@ export class ApiKeyStore extends EventEmitter<{ reload: []; invalid: [Error] }> 
     this.#watcher = watch(dir, (_event, filename) => {
       if (filename !== name) return;
       clearTimeout(this.#reloadTimer);
-      this.#reloadTimer = setTimeout(() => this.#reload(), 20);
+      this.#reloadTimer = setTimeout(() => this.#refresh(), 20);
     });
     this.#watcher.on('error', (error) =>
       this.#log?.error({ err: error }, 'API keys file watch failed'),
@@ -163,12 +169,23 @@ export class ApiKeyStore extends EventEmitter<{ reload: []; invalid: [Error] }> 
     this.#watcher = undefined;
   }
 
-  #reload(): void {
+  /** Re-reads the file if it changed since it was read; a bad file keeps the keys held. */
+  #refresh(): void {
+    if (this.#stamp === null) return; // never loaded: nothing to keep fresh
+    let stamp: string;
+    try {
+      stamp = this.#identity();
+    } catch {
+      return; // the directory went unreadable: keep the keys held, as for a bad file
+    }
+    if (stamp === this.#stamp) return;
     try {
       this.load();
       this.#log?.info({ keys: this.#byId.size, file: this.file }, 'API keys reloaded');
       this.emit('reload');
     } catch (error) {
+      // Not read again until it changes once more, so a bad file is logged once.
+      this.#stamp = error instanceof InvalidKeysFile ? error.stamp : stamp;
       this.#log?.error(
         { err: (error as Error).message },
         'API keys file unreadable; keeping the keys loaded before',
@@ -177,14 +194,33 @@ export class ApiKeyStore extends EventEmitter<{ reload: []; invalid: [Error] }> 
     }
   }
 
-  #write(data: KeysFile): void {
-    writeFileAtomic(this.file, `${JSON.stringify(data, null, 2)}\n`, 0o600);
-    this.#set(data);
+  /** What changes whenever the file is replaced (a new inode) or written in place. */
+  #identity(): string {
+    const s = statSync(this.file, { bigint: true, throwIfNoEntry: false });
+    return s ? `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}` : 'absent';
   }
 
-  #set(data: KeysFile | null): void {
+  #write(data: KeysFile): void {
+    writeFileAtomic(this.file, `${JSON.stringify(data, null, 2)}\n`, 0o600);
+    this.#set(data, this.#identity());
+  }
+
+  #set(data: KeysFile | null, stamp: string): void {
     this.#data = data;
+    this.#stamp = stamp;
     this.#byId = new Map((data?.keys ?? []).map((k) => [k.id, k]));
+  }
+}
+
+class InvalidKeysFile extends Error {
+  constructor(
+    file: string,
+    /** The identity of the file found invalid. */
+    readonly stamp: string,
+  ) {
+    super(
+      `The API keys file ${file} is not valid; restore it from a backup or move it away to start with no keys.`,
+    );
   }
 }
 

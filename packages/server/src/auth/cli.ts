@@ -1,7 +1,7 @@
 /**
  * The `keys` and `token` subcommands of camera-service. They act on the files the
- * configuration names, so they take the same --config as the daemon; the daemon picks
- * up key changes by itself (it watches the keys file).
+ * configuration names, so they take the same --config as the daemon; a running daemon
+ * sees a key change before its next answer (it checks the keys file first).
  */
 import type { Config } from '../config/index.js';
 import { isRole, ROLES, type Role } from '../rpc/index.js';

@@ -135,7 +135,7 @@ export class FfmpegRun extends EventEmitter<FfmpegEvents> {
     options.log.debug(
       {
         run: options.name,
-        pid: this.pid,
+        child_pid: this.pid,
         // The service's own stream credential is in its input URLs: masked.
         args: args.map(redactCredentials),
         correlation_id: options.correlationId,
@@ -173,7 +173,7 @@ export class FfmpegRun extends EventEmitter<FfmpegEvents> {
         options.log.debug(
           {
             run: options.name,
-            pid: this.pid,
+            child_pid: this.pid,
             code,
             signal,
             ms: exit.elapsedMs,

@@ -69,7 +69,7 @@ async function endOrphan(pid: number, dir: string, log: Logger): Promise<void> {
   const writesHere = async () =>
     (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).includes(dir);
   if (!(await writesHere())) return;
-  log.warn({ pid }, 'an ffmpeg of an earlier run still records: ending it');
+  log.warn({ child_pid: pid }, 'an ffmpeg of an earlier run still records: ending it');
   const signal = (name: NodeJS.Signals) => {
     try {
       process.kill(pid, name);

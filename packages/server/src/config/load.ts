@@ -4,6 +4,7 @@
  * naming the key, what was expected and where the bad value came from.
  */
 import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
@@ -31,12 +32,65 @@ export interface LoadedConfig {
 
 export class ConfigError extends Error {
   readonly problems: readonly string[];
+  /**
+   * What to do next, for a command line ("Fix the keys above ..."); empty when each
+   * problem says it. Not in the message, which log lines carry too.
+   */
+  readonly hint: string;
 
-  constructor(problems: string[], source: string) {
-    super(`The configuration ${source} is invalid:\n` + problems.map((p) => `  - ${p}`).join('\n'));
+  /** `source` completes "The configuration ... is invalid", or is the whole header. */
+  constructor(problems: string[], source: string, hint = '') {
+    const header = /[.:]$/.test(source) ? source : `The configuration ${source} is invalid:`;
+    super(`${header}\n` + problems.map((p) => `  - ${p}`).join('\n'));
     this.name = 'ConfigError';
     this.problems = problems;
+    this.hint = hint;
   }
+}
+
+/** What was wrong with the file: it could not be read, did not parse, or had bad keys. */
+type FileState = 'unreadable' | 'syntax' | 'keys';
+
+/**
+ * The error for the problems of one load, headed by where they came from (the file, the
+ * environment, or both) and followed by what to do, so that no message points at keys
+ * that are not there.
+ */
+function loadError(
+  fileProblems: string[],
+  envProblems: string[],
+  file: string | null,
+  state: FileState,
+): ConfigError {
+  const check = file
+    ? `\`camera-service config --config ${file}\` checks it without starting the service.`
+    : '`camera-service config` checks the configuration without starting the service.';
+  const listVariables = '`env | grep ^CAMERA_SERVICE_` lists them';
+  if (state === 'unreadable' && envProblems.length === 0) {
+    return new ConfigError(fileProblems, `The configuration file ${file} cannot be read:`);
+  }
+  if (state === 'syntax' && envProblems.length === 0) {
+    return new ConfigError(
+      fileProblems,
+      `The configuration file ${file} is not valid YAML:`,
+      `Fix the lines above; ${check}`,
+    );
+  }
+  if (envProblems.length === 0) {
+    return new ConfigError(fileProblems, `file ${file}`, `Fix the keys above; ${check}`);
+  }
+  if (fileProblems.length === 0) {
+    return new ConfigError(
+      envProblems,
+      `The ${ENV_PREFIX}* environment variables are invalid:`,
+      `Fix or unset the variables above (${listVariables}); ${check}`,
+    );
+  }
+  return new ConfigError(
+    [...fileProblems, ...envProblems],
+    `The configuration file ${file} and the ${ENV_PREFIX}* environment variables are invalid:`,
+    `Fix the file and the variables above (${listVariables}); ${check}`,
+  );
 }
 
 type Tree = Record<string, unknown>;
@@ -49,23 +103,36 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const env = options.env ?? process.env;
   const fileOption = options.file ?? env[CONFIG_FILE_ENV] ?? null;
   const file = fileOption ? resolve(fileOption) : null;
-  const source = file ? `file ${file}` : 'from the environment';
-  const problems: string[] = [];
+  const fileProblems: string[] = [];
+  const envProblems: string[] = [];
 
-  const raw: Tree = file ? readYamlFile(file, problems) : {};
+  const named = options.file ? 'the --config path' : CONFIG_FILE_ENV;
+  const read = file ? readYamlFile(file, named, fileProblems) : { tree: {} };
+  const raw: Tree = read.tree;
   // Before the environment adds to it: whether the file itself said anything.
-  const empty = file !== null && problems.length === 0 && Object.keys(raw).length === 0;
-  const envOverrides = applyEnvOverrides(raw, env, problems);
-  if (problems.length > 0) throw new ConfigError(problems, source);
+  const empty = file !== null && fileProblems.length === 0 && Object.keys(raw).length === 0;
+  const envOverrides = applyEnvOverrides(raw, env, envProblems);
+  if (read.failed) throw loadError(fileProblems, envProblems, file, read.failed);
 
+  // Validated even when a variable names no key, so that every problem is told at once.
   const result = configSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
-    throw new ConfigError(formatIssues(result.error.issues, envOverrides), source);
+    for (const { line, variable } of formatIssues(result.error.issues, envOverrides)) {
+      (variable ? envProblems : fileProblems).push(line);
+    }
+  }
+  if (!result.success || envProblems.length > 0) {
+    throw loadError(fileProblems, envProblems, file, 'keys');
   }
   return { config: result.data, file, envOverrides, empty };
 }
 
-function readYamlFile(file: string, problems: string[]): Tree {
+/** `named` says where the path came from, for a file that is not there. */
+function readYamlFile(
+  file: string,
+  named: string,
+  problems: string[],
+): { tree: Tree; failed?: FileState } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -73,10 +140,12 @@ function readYamlFile(file: string, problems: string[]): Tree {
     const code = (error as NodeJS.ErrnoException).code;
     problems.push(
       code === 'ENOENT'
-        ? `the file does not exist; check the --config path or ${CONFIG_FILE_ENV}`
-        : `the file cannot be read (${code ?? 'unknown error'}); check its permissions`,
+        ? `it does not exist; check ${named}`
+        : code === 'EISDIR'
+          ? `it is a directory; name the YAML file in it`
+          : `it cannot be read (${code ?? 'unknown error'}); check its permissions (the service runs as ${userName()})`,
     );
-    return {};
+    return { tree: {}, failed: 'unreadable' };
   }
   const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -85,15 +154,15 @@ function readYamlFile(file: string, problems: string[]): Tree {
       const where = pos ? `line ${pos.line}, column ${pos.col}` : 'somewhere';
       problems.push(`YAML syntax error at ${where}: ${error.message.split(' at line')[0]}`);
     }
-    return {};
+    return { tree: {}, failed: 'syntax' };
   }
   const value: unknown = doc.toJS();
-  if (value === null || value === undefined) return {};
+  if (value === null || value === undefined) return { tree: {} };
   if (!isTree(value)) {
     problems.push('expected a YAML mapping of sections (server:, auth:, ...) at the top level');
-    return {};
+    return { tree: {}, failed: 'keys' };
   }
-  return value;
+  return { tree: value };
 }
 
 /**
@@ -169,12 +238,13 @@ function setPath(tree: Tree, keyPath: string[], value: unknown): void {
 
 const SECRET_KEY = /secret|password|token|(^|_)key$/;
 
+/** One line per issue, and the variable that set the bad value, if one did. */
 function formatIssues(
   issues: readonly z.core.$ZodIssue[],
   envOverrides: Record<string, string>,
-): string[] {
+): { line: string; variable?: string }[] {
   const defaults = defaultConfig() as unknown as Tree;
-  const lines: string[] = [];
+  const lines: { line: string; variable?: string }[] = [];
   for (const issue of issues) {
     const keyPath = issue.path.map(String);
     const dotted = keyPath.join('.') || '(top level)';
@@ -186,7 +256,7 @@ function formatIssues(
       const known = isTree(parent) ? Object.keys(parent).join(', ') : '';
       for (const key of issue.keys) {
         const full = [...keyPath, key].join('.');
-        lines.push(`${full}: unknown key${known ? `; expected one of ${known}` : ''}`);
+        lines.push({ line: `${full}: unknown key${known ? `; expected one of ${known}` : ''}` });
       }
       continue;
     }
@@ -195,8 +265,20 @@ function formatIssues(
       'input' in issue && issue.input !== undefined && !SECRET_KEY.test(last)
         ? `, got ${JSON.stringify(issue.input)}`
         : '';
-    const from = envOverrides[dotted] ? ` (set by ${envOverrides[dotted]})` : '';
-    lines.push(`${dotted}: ${issue.message}${shown}${from}`);
+    const variable = envOverrides[dotted];
+    const from = variable ? ` (set by ${variable})` : '';
+    lines.push({
+      line: `${dotted}: ${issue.message}${shown}${from}`,
+      ...(variable && { variable }),
+    });
   }
   return lines;
+}
+
+function userName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return `uid ${process.getuid?.() ?? '?'}`;
+  }
 }

@@ -100,6 +100,23 @@ export function rejectSocket(
   );
 }
 
+/**
+ * A listener that could not bind: a sentence, and the code, port and address, from which
+ * the daemon names the setting to change.
+ */
+export class ListenError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    readonly port: number,
+    readonly address: string,
+    readonly what: string,
+  ) {
+    super(message);
+    this.name = 'ListenError';
+  }
+}
+
 /** Listens and resolves with the bound address; port 0 picks a free port. */
 export function listen(
   server: http.Server,
@@ -112,16 +129,18 @@ export function listen(
       server.off('listening', onListening);
       const hint =
         error.code === 'EADDRINUSE'
-          ? `port ${port} on ${host} is already in use`
+          ? `port ${port} on ${host} is already in use (another instance running?)`
           : error.code === 'EACCES'
             ? `no permission to listen on port ${port} (ports below 1024 need root)`
             : error.code === 'EADDRNOTAVAIL'
               ? `${host} is not an address of this machine`
               : (error.message ?? String(error));
+      const next =
+        error.code === 'EADDRNOTAVAIL'
+          ? 'Choose one of its addresses in the configuration.'
+          : 'Choose another port in the configuration (0 picks a free one).';
       reject(
-        new Error(
-          `Cannot start the ${what}: ${hint}. Choose another port in the configuration (0 picks a free one).`,
-        ),
+        new ListenError(`Cannot start the ${what}: ${hint}. ${next}`, error.code, port, host, what),
       );
     };
     const onListening = () => {

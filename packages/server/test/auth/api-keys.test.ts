@@ -121,4 +121,33 @@ describe('API key store', () => {
       daemon.close();
     }
   });
+
+  it('has a key another process created or revoked in force at once, without the watcher', () => {
+    const daemon = store();
+    daemon.load(); // no watch(): only the check before each answer can see the change
+    const cli = new ApiKeyStore({ file: daemon.file });
+    const { key, info } = cli.create({ name: 'fresh', role: 'viewer' });
+    const check = daemon.verify(key);
+    assert.ok(check.ok, 'a key is usable as soon as `keys create` returns');
+    assert.equal(daemon.isActive(info.id), true);
+    cli.revoke('fresh');
+    assert.equal(daemon.isActive(info.id), false, 'a revocation holds at the next call');
+    assert.deepEqual(daemon.verify(key), { ok: false, reason: 'api_key_revoked' });
+  });
+
+  it('reports a file that turned bad once, keeps its keys, and reads it again once fixed', () => {
+    const daemon = store();
+    const { key } = daemon.create({ name: 'kept', role: 'operator' });
+    const good = readFileSync(daemon.file, 'utf8');
+    const invalid: Error[] = [];
+    daemon.on('invalid', (error) => invalid.push(error));
+    writeFileSync(daemon.file, '{ "version": 1, "keys": [ tor');
+    for (let i = 0; i < 3; i += 1) assert.ok(daemon.verify(key).ok, 'previous keys kept');
+    assert.equal(invalid.length, 1, 'an unchanged bad file is not read again');
+    assert.match(invalid[0]!.message, /is not valid; restore it from a backup/);
+    const other = new ApiKeyStore({ file: daemon.file });
+    writeFileSync(daemon.file, good);
+    const added = other.create({ name: 'after-fix', role: 'viewer' });
+    assert.ok(daemon.verify(added.key).ok);
+  });
 });

@@ -160,6 +160,8 @@ describe('configuration loading', () => {
   it('reports a missing file with what to check', () => {
     const problems = problemsOf(() => loadConfig({ file: '/nonexistent/camera.yml', env: {} }));
     assert.match(problems[0] ?? '', /does not exist; check the --config path/);
+    const viaEnv = problemsOf(() => loadConfig({ env: { CAMERA_SERVICE_CONFIG: '/none.yml' } }));
+    assert.match(viaEnv[0] ?? '', /does not exist; check CAMERA_SERVICE_CONFIG/);
   });
 
   it('refuses a top level that is not a mapping', () => {
@@ -184,5 +186,39 @@ describe('configuration loading', () => {
     const text = problemsOf(() => loadConfig({ file, env: {} })).join('\n');
     assert.match(text, /cameras\.1\.id: expected a unique id; "a" is used twice/);
     assert.match(text, /server\.tls: set both cert and key/);
+  });
+
+  it('heads the problems by where they came from, and says what to do next', () => {
+    const error = (fn: () => unknown): ConfigError => {
+      try {
+        fn();
+      } catch (e) {
+        assert.ok(e instanceof ConfigError);
+        return e;
+      }
+      assert.fail('expected a ConfigError');
+    };
+    const file = writeFile(tempDir(), 'bad.yml', 'server:\n  prot: 1\n');
+    const fromFile = error(() => loadConfig({ file, env: {} }));
+    assert.match(fromFile.message, /^The configuration file .*bad\.yml is invalid:/);
+    assert.match(fromFile.hint, /^Fix the keys above; `camera-service config --config /);
+
+    const fromEnv = error(() => loadConfig({ env: { CAMERA_SERVICE_SERVER_PORT: 'x' } }));
+    assert.match(fromEnv.message, /^The CAMERA_SERVICE_\* environment variables are invalid:/);
+    assert.match(fromEnv.message, /set by CAMERA_SERVICE_SERVER_PORT/);
+    assert.match(fromEnv.hint, /^Fix or unset the variables above/);
+
+    const both = error(() => loadConfig({ file, env: { CAMERA_SERVICE_SERVER_PORT: 'x' } }));
+    assert.match(both.message, /file .*bad\.yml and the CAMERA_SERVICE_\* environment variables/);
+    assert.equal(both.problems.length, 2);
+
+    const missing = error(() => loadConfig({ file: '/nonexistent/c.yml', env: {} }));
+    assert.match(missing.message, /^The configuration file \/nonexistent\/c\.yml cannot be read:/);
+    assert.equal(missing.hint, '', 'the problem says what to do; no keys to fix');
+
+    const broken = writeFile(tempDir(), 'broken.yml', 'a: [\n');
+    const syntax = error(() => loadConfig({ file: broken, env: {} }));
+    assert.match(syntax.message, /is not valid YAML:/);
+    assert.match(syntax.hint, /^Fix the lines above/);
   });
 });

@@ -60,7 +60,7 @@ describe('configuration reload', () => {
     rmSync(file);
     const gone = store.reload();
     assert.equal(gone.ok, false);
-    assert.match(gone.ok ? '' : gone.error.message, /the file does not exist/);
+    assert.match(gone.ok ? '' : gone.error.message, /cannot be read:\n {2}- it does not exist/);
     assert.equal(store.current.server.max_connections, 10);
   });
 

@@ -5,11 +5,14 @@ export type LogRecord = Record<string, unknown> & { level: string; msg: string }
 
 export class LogSink extends EventEmitter<{ record: [LogRecord] }> {
   readonly records: LogRecord[] = [];
+  /** Every line as written, for what JSON.parse hides (a key written twice). */
+  readonly lines: string[] = [];
 
   /** pino destination interface: one JSON line per call. */
   write(line: string): void {
     for (const text of line.split('\n')) {
       if (text.trim() === '') continue;
+      this.lines.push(text);
       try {
         this.push(JSON.parse(text) as LogRecord);
       } catch {

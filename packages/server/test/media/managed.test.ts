@@ -24,7 +24,7 @@ const MANAGED = { mode: 'managed' as const, binary: STAND_IN };
 /** The listeners the stand-in of this service opened ("tcp 127.0.0.1:8554", ...). */
 async function listeners(t: TestApp): Promise<string[]> {
   const line = await t.logs.waitFor(
-    (r) => r.component === 'mediamtx' && r.msg.startsWith('stand-in listeners '),
+    (r) => r.subcomponent === 'mediamtx' && r.msg.startsWith('stand-in listeners '),
     10_000,
     "the stand-in's listeners",
   );
@@ -104,7 +104,7 @@ describe('managed mode, no orphan', () => {
       );
       try {
         const started = await service.logs.waitFor(
-          (r) => r.component === 'mediamtx' && r.msg === 'process started',
+          (r) => r.subcomponent === 'mediamtx' && r.msg === 'process started',
           10_000,
           'the mediamtx process',
         );

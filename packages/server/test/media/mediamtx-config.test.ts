@@ -10,9 +10,10 @@ import {
   type MediaMtxConfigOptions,
 } from '../../src/media/mediamtx-config.js';
 import { tempDir } from '../helpers/files.js';
+import { sharedFile } from '../helpers/repo.js';
 
-/** The MediaMTX reference configuration, outside the repository (absent on some machines). */
-const REFERENCE = '/work/shared/reference/mediamtx/mediamtx.yml';
+/** MediaMTX's own sample configuration, in ../shared beside the repository. */
+const REFERENCE = sharedFile('reference/mediamtx/mediamtx.yml');
 /**
  * The global settings of MediaMTX before v1.15 (internal/conf/conf.go of a v1.11-era
  * release, read in the source): settings are deprecated rather than removed, so a key in
@@ -232,11 +233,11 @@ describe('mediamtxConfig', () => {
   });
 
   it('writes only keys that exist in every MediaMTX from v1.15 to v1.20', (t) => {
-    if (!existsSync(REFERENCE)) {
-      t.skip(`the MediaMTX reference configuration ${REFERENCE} is not on this machine`);
+    if (REFERENCE.missing) {
+      t.skip(`MediaMTX's reference configuration: ${REFERENCE.missing}`);
       return;
     }
-    const reference = parse(readFileSync(REFERENCE, 'utf8')) as Doc;
+    const reference = parse(readFileSync(REFERENCE.file, 'utf8')) as Doc;
     const doc = parsed({ rtspTransports: ['udp', 'tcp'] });
     const hooked = parsed({
       authHttpAddress: 'http://127.0.0.1:1/mediamtx/auth',

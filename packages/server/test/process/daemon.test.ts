@@ -173,7 +173,10 @@ describe('camera-service daemon', () => {
       const { code } = await within(second.exited, 10_000, 'exit');
       assert.equal(code, 1);
       const fatal = second.logs.find((r) => r.level === 'fatal');
-      assert.match(String(fatal?.err), new RegExp(`port ${port} on 127.0.0.1 is already in use`));
+      assert.match(
+        String(fatal?.err),
+        new RegExp(`port ${port} on 127\\.0\\.0\\.1 \\(server\\.port, .*\\) is already in use`),
+      );
     } finally {
       await killService(first);
     }

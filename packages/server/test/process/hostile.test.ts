@@ -230,7 +230,7 @@ describe('hostile requests against the real service', () => {
     peak = Math.max(peak, rssMb(pid));
     assert.ok(peak - before < 100, `RSS grew from ${before.toFixed(0)} to ${peak.toFixed(0)} MB`);
     const dropped = await service.logs.waitFor((r) => r.reason === 'write_timeout', 5000);
-    assert.equal(dropped.component, 'relay');
+    assert.deepEqual([dropped.component, dropped.subcomponent], ['media', 'relay']);
     await assertServing();
   });
 });
