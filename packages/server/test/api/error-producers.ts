@@ -27,6 +27,8 @@ export interface Scene {
   anonymous: CameraServiceClient;
   /** A V4L2 camera in ERROR (its probe fails), by device. */
   broken: string;
+  /** A camera that was plugged, then unplugged (DISCONNECTED). */
+  unplugged: string;
 }
 
 export interface Producer {
@@ -134,7 +136,12 @@ export const PRODUCERS: Record<string, Partial<Record<ErrorKind, Producer>>> = {
   get_streams: { media_server_error: mediaGone('get_streams', {}) },
   get_camera_status: {
     camera_not_found: unknownCamera('get_camera_status'),
-    camera_unavailable: brokenCamera('get_camera_status'),
+    // A camera in ERROR is shown with its reason; one unplugged is unavailable.
+    camera_unavailable: {
+      scene: 'service',
+      call: (s) => s.operator.request('get_camera_status', { device: s.unplugged }),
+      message: /is disconnected: plug it back in\.$/,
+    },
     media_server_error: mediaGone('get_camera_status', { device: CAM }),
   },
   take_snapshot: {

@@ -35,6 +35,7 @@ interface Staged {
   cleanup?: () => Promise<void>;
   skip?: string;
   broken?: string;
+  unplugged?: string;
 }
 
 /** How each scene's service is set up. */
@@ -50,8 +51,17 @@ const SCENES: Record<SceneName, () => Promise<Staged>> = {
     mkdirSync(dev, { recursive: true });
     writeFileSync(join(dev, 'video3'), 'FAIL Cannot open device /dev/video3, exiting.\n');
     const broken = join(dev, 'video3');
+    // video4 was plugged and pulled out: a camera the service knows, disconnected.
+    const gone = join(dev, 'video4');
+    writeFileSync(
+      gone,
+      'emeet-smartcam-s800__all.txt\nemeet-smartcam-s800__list-formats-ext.txt\n',
+    );
+    await until(() => t.app.cameras.get(gone)?.status === 'CONNECTED', 10_000, 'video4 plugged');
+    rmSync(gone);
+    await until(() => t.app.cameras.get(gone)?.status === 'DISCONNECTED', 10_000, 'video4 gone');
     await until(() => t.app.cameras.get(broken)?.status === 'ERROR', 10_000, 'video3 in ERROR');
-    return { t, broken };
+    return { t, broken, unplugged: gone };
   },
   async 'media server gone'() {
     const server: TestMediaServer = await startMediaServer();
@@ -166,6 +176,7 @@ describe('declared errors', () => {
           admin: await t.connect({ as: 'admin', requestTimeoutMs: 30_000 }),
           anonymous: await t.connect({ as: null }),
           broken: staged.broken ?? '(none)',
+          unplugged: staged.unplugged ?? '(none)',
         };
       });
       after(async () => {

@@ -56,6 +56,12 @@ async function writers(dir: string): Promise<number[]> {
   }
 }
 
+/** The test environment, with the cameras of CONFIG rather than none. */
+function cameraEnv(dir: string): NodeJS.ProcessEnv {
+  const { CAMERA_SERVICE_CAMERAS: _none, ...env } = serviceEnv(dir);
+  return env;
+}
+
 /** Resolves after `ms`: a recording's length is wall time, which only passing time makes. */
 const record = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -65,7 +71,7 @@ describe('recordings when the service or the disk fails', () => {
     const config = join(dir, 'config.yml');
     writeFileSync(config, CONFIG);
     const recordings = join(dir, 'recordings');
-    const env = serviceEnv(dir);
+    const env = cameraEnv(dir);
     const service = await startService(['--config', config], env);
     let elapsed: number;
     let filename: string;
@@ -119,7 +125,7 @@ describe('recordings when the service or the disk fails', () => {
     const dir = tempDir();
     const config = join(dir, 'config.yml');
     writeFileSync(config, CONFIG);
-    const service = await startService(['--config', config], serviceEnv(dir));
+    const service = await startService(['--config', config], cameraEnv(dir));
     try {
       const client = await connect(service.wsUrl);
       const stopped = new Promise<{ reason?: string; filename: string; status: string }>(

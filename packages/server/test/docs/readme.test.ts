@@ -12,13 +12,13 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { WebSocket } from 'ws';
 import { waitForEvent } from '../helpers/wait.js';
+import { REPO_ROOT, pendingInstall } from '../helpers/repo.js';
 import { readmeBlocks, type ReadmeBlock } from './readme-blocks.js';
 
-const ROOT = fileURLToPath(new URL('../../../../../', import.meta.url));
+const ROOT = REPO_ROOT;
 const README = join(ROOT, 'README.md');
 /** Where a ts block is written: inside the repository, so that node finds the workspace packages. */
 const SCRATCH = join(ROOT, 'node_modules', '.cache', 'readme-test');
@@ -132,6 +132,8 @@ describe('the README, verbatim', () => {
 
   before(async () => {
     mkdirSync(SCRATCH, { recursive: true });
+    skipped = pendingInstall();
+    if (skipped) return;
     const busy = [];
     for (const port of DEFAULT_PORTS) if (!(await portFree(port))) busy.push(port);
     if (busy.length > 0) {

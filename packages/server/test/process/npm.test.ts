@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, readdirSync, statSync, symlinkSync } from 'node:fs';
+import { cpSync, readFileSync, symlinkSync } from 'node:fs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -13,7 +13,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { tempDir } from '../helpers/files.js';
 import { LogSink } from '../helpers/log-sink.js';
 import { serviceEnv } from '../helpers/process.js';
-import { REPO_ROOT } from '../helpers/repo.js';
+import { REPO_ROOT, pendingInstall } from '../helpers/repo.js';
 import { within } from '../helpers/wait.js';
 
 const NPM = spawnSync('npm', ['--version'], { encoding: 'utf8' }).status === 0;
@@ -21,18 +21,7 @@ const NPM = spawnSync('npm', ['--version'], { encoding: 'utf8' }).status === 0;
 /** Why `npm start` cannot run here without changing the repository, or null. */
 function npmStartBlocked(): string | null {
   if (!NPM) return 'npm is not on PATH';
-  // bootstrap runs `npm ci` when a manifest is newer than the install: not in a test run.
-  const mtime = (path: string) => (existsSync(path) ? statSync(path).mtimeMs : 0);
-  const installed = mtime(join(REPO_ROOT, 'node_modules', '.package-lock.json'));
-  const manifests = [
-    'package.json',
-    'package-lock.json',
-    ...readdirSync(join(REPO_ROOT, 'packages')).map((p) => join('packages', p, 'package.json')),
-  ];
-  const newer = manifests.filter((m) => mtime(join(REPO_ROOT, m)) > installed);
-  return newer.length > 0
-    ? `npm start would run npm ci first (${newer.join(', ')} newer than node_modules): run npm ci`
-    : null;
+  return pendingInstall();
 }
 
 interface NpmStart {
