@@ -3,11 +3,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { renderApiReference, renderSdkTypes } from './api-artifacts.js';
 import { MEDIAMTX_OPENAPI, renderMediaMtxTypes } from './mediamtx-types.js';
+import { renderPythonSdk } from './python-sdk.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const targets = [
   { path: `${root}packages/sdk/src/generated/api.ts`, render: () => renderSdkTypes() },
   { path: `${root}docs/api-reference.md`, render: async () => renderApiReference() },
+  { path: `${root}sdk-python/camera_service_sdk/_generated.py`, render: () => renderPythonSdk() },
   {
     path: `${root}packages/server/src/media/mediamtx-api.gen.ts`,
     render: () => renderMediaMtxTypes(),
