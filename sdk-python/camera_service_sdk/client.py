@@ -475,7 +475,12 @@ class Client(GeneratedMethods):
         message = str(error.get("message", "The server answered an error."))
         data = error.get("data") if isinstance(error.get("data"), dict) else None
         cls: Type[RpcError] = ERROR_CLASSES.get(code, RpcError) if isinstance(code, int) else RpcError
-        if cls is AuthenticationFailed and data is not None and data.get("reason") == "token_expired":
+        reason = data.get("reason") if data is not None else None
+        # After the expiry the connection is unauthenticated: "authentication_required" then
+        # still means the credential expired.
+        if cls is AuthenticationFailed and (
+            reason == "token_expired" or (reason == "authentication_required" and self._expiry_reported)
+        ):
             expired = AuthExpired(message, code=code, data=data, method=method)
             if not self._expiry_reported:
                 self._expiry_reported = True
