@@ -2,6 +2,8 @@
 // Runs the compiled test files with Node's test runner. A compiled test whose source
 // was deleted is skipped, so a stale dist/ cannot run ghost tests. At the end it names
 // every test and suite that was skipped, with its reason (skip-reporter.mjs).
+// Then the Python SDK's pytest suite (sdk-python/tests) against the real service, on a
+// whole run or when a filter names sdk-python (`sdk-python` or `sdk-python/tests/test_x.py`).
 // Usage: node scripts/run-tests.mjs [filter...]   (filters match test file paths)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -10,7 +12,11 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const filters = process.argv.slice(2);
+const allFilters = process.argv.slice(2);
+const pythonFilters = allFilters.filter((f) => f.startsWith('sdk-python'));
+const filters = allFilters.filter((f) => !f.startsWith('sdk-python'));
+const runNode = allFilters.length === 0 || filters.length > 0;
+const runPython = allFilters.length === 0 || pythonFilters.length > 0;
 
 function testFiles(dir) {
   if (!existsSync(dir)) return [];
@@ -29,7 +35,7 @@ const files = readdirSync(join(root, 'packages')).flatMap((pkg) => {
 const selected = files
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();
-if (selected.length === 0) {
+if (runNode && selected.length === 0) {
   process.stderr.write('No test files found: build first (npx tsc -b).\n');
   process.exit(1);
 }
@@ -86,7 +92,7 @@ function reportSkips(labels) {
   );
 }
 
-const status = runTests(selected);
+const status = runNode ? runTests(selected) : 0;
 // The service's media, camera and capture suites once more, against the embedded relay
 // imitating MediaMTX v1.15 without a GOP cache (the other end of what it supports), so
 // that a behaviour the service relies on holds for both. Only on a whole run, or when
@@ -98,11 +104,48 @@ const IMITATED = [
 ];
 const second = selected.filter((f) => IMITATED.some((dir) => f.includes(dir)));
 let secondStatus = 0;
-if ((filters.length === 0 || process.env.TEST_BOTH_IMITATIONS === '1') && second.length > 0) {
+if (
+  runNode &&
+  (filters.length === 0 || process.env.TEST_BOTH_IMITATIONS === '1') &&
+  second.length > 0
+) {
   process.stderr.write(
     '\n== the same media, camera and capture tests against a MediaMTX v1.15 imitation without GOP cache\n',
   );
   secondStatus = runTests(second, { TEST_MEDIAMTX_VERSION: '1.15', TEST_GOP_CACHE: 'off' });
 }
 reportSkips(['', ' (v1.15 imitation run)']);
-process.exit(status !== 0 ? status : secondStatus);
+
+/**
+ * The Python SDK's tests with Debian's python3 (where apt installs python3-websockets,
+ * python3-pytest and mypy; TEST_PYTHON chooses another), bounded to 15 minutes.
+ */
+function runPytest() {
+  const python =
+    process.env.TEST_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+  const targets = pythonFilters
+    .map((f) => relative(join(root, 'sdk-python'), join(root, f)))
+    .filter((t) => t !== '');
+  process.stderr.write(`\n== the Python SDK's tests (${python} -m pytest, sdk-python/)\n`);
+  const result = spawnSync(
+    python,
+    [
+      '-m',
+      'pytest',
+      '-p',
+      'no:cacheprovider',
+      '-rs',
+      ...(targets.length > 0 ? targets : ['tests']),
+    ],
+    {
+      cwd: join(root, 'sdk-python'),
+      stdio: 'inherit',
+      timeout: 15 * 60_000,
+      env: { ...process.env, PYTHONPATH: join(root, 'sdk-python'), PYTHONDONTWRITEBYTECODE: '1' },
+    },
+  );
+  if (result.error) process.stderr.write(`pytest could not run: ${result.error.message}\n`);
+  return result.status ?? 1;
+}
+const pythonStatus = runPython ? runPytest() : 0;
+process.exit(status !== 0 ? status : secondStatus !== 0 ? secondStatus : pythonStatus);

@@ -14,7 +14,7 @@ import { jsonSchema, type Schema } from './schema-rows.js';
 import type { NotificationContract, TypeContract } from './api-artifacts.js';
 
 const HEADER = [
-  '# Generated from the server\'s method contracts by `npm run gen:api`. Do not edit.',
+  "# Generated from the server's method contracts by `npm run gen:api`. Do not edit.",
   '"""Types, error classes and typed methods of the camera service API, one per contract."""',
   '',
   'from typing import Any, Dict, List, Literal, Mapping, NotRequired, Optional, TypedDict, Union, cast',
@@ -286,7 +286,13 @@ function methodBlock(contract: MethodContract, types: TypeWriter): string {
     args.join(', ').length > 80
       ? `    async def ${contract.name}(\n${args.map((a) => `        ${a},`).join('\n')}\n    ) -> ${result}:`
       : `    async def ${contract.name}(${args.join(', ')}) -> ${result}:`;
-  return [signature, `        """${(doc[0] ?? '').trim()}`, ...doc.slice(1), '        """', ...body].join('\n');
+  return [
+    signature,
+    `        """${(doc[0] ?? '').trim()}`,
+    ...doc.slice(1),
+    '        """',
+    ...body,
+  ].join('\n');
 }
 
 /** Continuation lines of a wrapped Args/Raises entry are indented once more. */
@@ -316,7 +322,7 @@ export function renderPythonSdk(
     errorClasses(),
     '',
     '',
-    '#: Every JSON-RPC method of the API, in the contracts\' order.',
+    "#: Every JSON-RPC method of the API, in the contracts' order.",
     `METHODS: tuple[str, ...] = (\n${contracts.map((c) => `    ${pyString(c.name)},`).join('\n')}\n)`,
     '',
     '#: The role each method needs ("public": none).',
