@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm start`, `npm test` and `npm run bench` on any machine, fresh or not:
-//   1. check Node, 2. install the system packages the service needs (ffmpeg, v4l-utils)
+//   1. check Node, 2. install the system packages the service needs (ffmpeg, v4l-utils;
+//   for tests also python3-websockets, python3-pytest and mypy, for the Python SDK)
 //   with apt-get when root, else print the exact command, 3. install npm dependencies
 //   when the lockfile changed, 4. build (incremental), 5. start / test / bench.
 // Uses only Node's standard library: it runs before `npm ci`.
@@ -24,8 +25,29 @@ const SYSTEM_TOOLS = [
   { command: 'ffprobe', pkg: 'ffmpeg' },
   { command: 'v4l2-ctl', pkg: 'v4l-utils' },
 ];
-/** What `npm run bench` needs besides: nginx, to compare file downloads against. */
-const BENCH_TOOLS = [{ command: 'nginx', pkg: 'nginx' }];
+/** What `npm run bench` needs besides: nginx and curl, to compare file downloads against. */
+const BENCH_TOOLS = [
+  { command: 'nginx', pkg: 'nginx' },
+  { command: 'curl', pkg: 'curl' },
+];
+/**
+ * Python modules of the Python SDK (sdk-python/): its tests (`npm test`) and its bench
+ * section. Modules are no commands: each is checked by importing it with Debian's python3
+ * (where apt-get installs them; TEST_PYTHON chooses another, as in run-tests.mjs).
+ */
+const PYTHON_TOOLS = [
+  { module: 'websockets', pkg: 'python3-websockets' },
+  { module: 'pytest', pkg: 'python3-pytest' },
+  { module: 'mypy', pkg: 'mypy' },
+];
+const python = () =>
+  process.env.TEST_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+
+function importable(module) {
+  return spawnSync(python(), ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
+}
+
+const present = (tool) => (tool.module ? importable(tool.module) : onPath(tool.command));
 
 function fail(text) {
   process.stderr.write(`[setup] ${text}\n`);
@@ -56,7 +78,7 @@ function checkNode() {
 }
 
 function ensureSystemPackages({ required, tools = SYSTEM_TOOLS }) {
-  const missing = [...new Set(tools.filter((t) => !onPath(t.command)).map((t) => t.pkg))];
+  const missing = [...new Set(tools.filter((t) => !present(t)).map((t) => t.pkg))];
   if (missing.length === 0) return;
   const command = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -127,7 +149,12 @@ if (!['start', 'test', 'bench'].includes(mode))
   fail('usage: bootstrap.mjs start|test|bench [args...]');
 ensureSystemPackages({
   required: mode === 'test',
-  tools: mode === 'bench' ? [...SYSTEM_TOOLS, ...BENCH_TOOLS] : SYSTEM_TOOLS,
+  tools:
+    mode === 'bench'
+      ? [...SYSTEM_TOOLS, ...BENCH_TOOLS, ...PYTHON_TOOLS.slice(0, 1)]
+      : mode === 'test'
+        ? [...SYSTEM_TOOLS, ...PYTHON_TOOLS]
+        : SYSTEM_TOOLS,
 });
 ensureDependencies();
 build();
