@@ -5,7 +5,7 @@
  *
  *   - ping calls per second through one client (one WebSocket), at concurrency 1 and 10
  *     (that many asyncio tasks calling one after the other), with p50 and p99 latency;
- *   - download_file of a recording (BENCH_PYTHON_MB, default 100 MB) to a scratch file,
+ *   - download_file of a recording (BENCH_PYTHON_MB MiB, default 100) to a scratch file,
  *     beside curl fetching the same URL with the same token to a file, alternately.
  *
  * Environment: BENCH_PYTHON_SECONDS (per concurrency, default 5), BENCH_PYTHON_MB
@@ -130,7 +130,7 @@ async function measure(context: SectionContext, report: PythonReport): Promise<v
     )) as { calls: CallFigures[] };
     report.calls = calls.calls;
 
-    say(`downloading ${megabytes} MB ${downloads} times with download_file and with curl`);
+    say(`downloading ${megabytes} MiB ${downloads} times with download_file and with curl`);
     const url = `${server.wsUrl.replace(/^ws/, 'http').replace(/\/ws$/, '')}/files/recordings/${BIG}`;
     const to = join(dir, 'copy.mp4');
     const sdkRun = async () => {
@@ -181,8 +181,8 @@ function format(report: PythonReport): string {
   const mbs = (values: number[]) => values.map((v) => v.toFixed(0)).join(', ');
   if (report.sdk && report.curl) {
     lines.push(
-      `  download ${report.settings.megabytes} MB, download_file: median ${report.sdk.median.toFixed(0)} MB/s (runs: ${mbs(report.sdk.mbPerSecond)})`,
-      `  download ${report.settings.megabytes} MB, curl: median ${report.curl.median.toFixed(0)} MB/s (runs: ${mbs(report.curl.mbPerSecond)})`,
+      `  download ${report.settings.megabytes} MiB, download_file: median ${report.sdk.median.toFixed(0)} MB/s (runs: ${mbs(report.sdk.mbPerSecond)})`,
+      `  download ${report.settings.megabytes} MiB, curl: median ${report.curl.median.toFixed(0)} MB/s (runs: ${mbs(report.curl.mbPerSecond)})`,
       `  download_file / curl: ${((report.sdk.median / report.curl.median) * 100).toFixed(0)} %`,
     );
   }
