@@ -24,6 +24,7 @@ import itertools
 import json
 import logging
 import random
+from ssl import SSLContext
 from collections import deque
 from dataclasses import dataclass, field
 from typing import (
@@ -154,6 +155,8 @@ class Client(GeneratedMethods):
         files_url: http(s)://host:port for downloads; default: the API URL's host and port.
         max_message_bytes: The largest message accepted from the server.
         notification_queue: How far a notifications() reader may fall behind.
+        ssl: The TLS context for wss:// and https:// (e.g. one trusting your own CA);
+            default: the system's.
     """
 
     def __init__(
@@ -174,6 +177,7 @@ class Client(GeneratedMethods):
         files_url: Optional[str] = None,
         max_message_bytes: int = 16 * 1024 * 1024,
         notification_queue: int = 1000,
+        ssl: Optional[SSLContext] = None,
     ) -> None:
         if on_disconnect not in ("wait", "fail"):
             raise ValueError('on_disconnect is "wait" or "fail"')
@@ -189,6 +193,7 @@ class Client(GeneratedMethods):
         self._max_attempts = max_reconnect_attempts
         self._max_message_bytes = max_message_bytes
         self._notification_queue = notification_queue
+        self._ssl = ssl
         self._state: State = "idle"
         self._ws: Any = None
         self._pending: Dict[int, Tuple[str, "asyncio.Future[Any]"]] = {}
@@ -237,18 +242,19 @@ class Client(GeneratedMethods):
         self._state = "closed"
         self._failure = NotConnected("The client is closed.")
         self._notify_change()
-        ws, self._ws = self._ws, None
-        if ws is not None:
-            try:
-                await asyncio.wait_for(ws.close(), 2.0)
-            except (asyncio.TimeoutError, OSError, WebSocketException):
-                pass
+        # The supervisor first: a reconnection it is making must not open a new socket.
         supervisor, self._supervisor = self._supervisor, None
         if supervisor is not None:
             supervisor.cancel()
             try:
                 await supervisor
             except asyncio.CancelledError:
+                pass
+        ws, self._ws = self._ws, None
+        if ws is not None:
+            try:
+                await asyncio.wait_for(ws.close(), 2.0)
+            except (asyncio.TimeoutError, OSError, WebSocketException):
                 pass
         self._fail_pending(NotConnected("The client was closed before the call was answered."))
         for stream in list(self._streams):
@@ -351,7 +357,7 @@ class Client(GeneratedMethods):
         headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
         return await download(
             self.files_url, kind, name, headers=headers, to=to, on_progress=on_progress,
-            resume=resume, max_retries=max_retries, timeout=timeout,
+            resume=resume, max_retries=max_retries, timeout=timeout, ssl_context=self._ssl,
         )
 
     async def _usable(self) -> Any:
@@ -414,6 +420,7 @@ class Client(GeneratedMethods):
             ws = await _connect(
                 self.url, open_timeout=self._connect_timeout, max_size=self._max_message_bytes,
                 ping_interval=20, ping_timeout=20, close_timeout=2,
+                **({"ssl": self._ssl} if self._ssl is not None else {}),
             )
         except (OSError, asyncio.TimeoutError, WebSocketException) as error:
             raise NotConnected(f"Could not connect to {self.url}: {error or type(error).__name__}") from error
@@ -445,6 +452,12 @@ class Client(GeneratedMethods):
                         self._dispatch(item)
         except ConnectionClosed:
             pass
+        except Exception:  # never leave a socket nobody reads: close it, and reconnect
+            log.exception("reading from the service failed")
+            await ws.close()
+        finally:
+            if self._ws is not ws:  # it closed while authenticating: _open is waiting for it
+                self._fail_pending(ConnectionLost("the connection closed while authenticating."))
 
     def _dispatch(self, item: Dict[str, Any]) -> None:
         call_id = item.get("id")
@@ -527,8 +540,8 @@ class Client(GeneratedMethods):
                     return
                 except RpcError as error:  # e.g. rate limited: try again later
                     log.info("reconnection attempt %d was refused: %s", attempt, error)
-                except CallTimeout as error:
-                    log.info("reconnection attempt %d timed out: %s", attempt, error)
+                except (CallTimeout, ConnectionLost) as error:
+                    log.info("reconnection attempt %d failed while authenticating: %s", attempt, error)
             self._emit("connected")
 
     def _give_up(self, error: CameraServiceError) -> None:

@@ -63,13 +63,13 @@ class _Dropped(Exception):
 
 
 async def _request(
-    base: str, path: str, headers: Dict[str, str], timeout: float
+    base: str, path: str, headers: Dict[str, str], timeout: float, ssl_context: Optional[ssl.SSLContext]
 ) -> Tuple[int, Dict[str, str], asyncio.StreamReader, asyncio.StreamWriter]:
     parts = urlsplit(base)
     secure = parts.scheme == "https"
     host = parts.hostname or "127.0.0.1"
     port = parts.port or (443 if secure else 80)
-    context = ssl.create_default_context() if secure else None
+    context = (ssl_context or ssl.create_default_context()) if secure else None
     reader, writer = await asyncio.wait_for(
         asyncio.open_connection(host, port, ssl=context), timeout
     )
@@ -112,6 +112,13 @@ async def _error_of(status: int, headers: Dict[str, str], reader: asyncio.Stream
     return DownloadError(message, status=status)
 
 
+def _length(headers: Dict[str, str], what: str) -> int:
+    text = headers.get("content-length", "")
+    if not text.isdigit():
+        raise DownloadError(f"{what}: the server sent no Content-Length, so the size cannot be verified.")
+    return int(text)
+
+
 async def _report(on_progress: Optional[ProgressCallback], done: int, total: Optional[int]) -> None:
     if on_progress is None:
         return
@@ -140,6 +147,7 @@ async def download(
     timeout: float = 30.0,
     chunk_size: int = 256 * 1024,
     retry_delay: float = 0.2,
+    ssl_context: Optional[ssl.SSLContext] = None,
 ) -> DownloadResult:
     """Downloads `/files/<kind>/<name>` from `base_url` to `to` (see `Client.download_file`)."""
     if kind not in ("recordings", "snapshots"):
@@ -168,7 +176,7 @@ async def download(
             wanted["Range"] = f"bytes={offset}-"
             wanted["If-Range"] = etag
         try:
-            status, answer, reader, writer = await _request(base_url, path, wanted, timeout)
+            status, answer, reader, writer = await _request(base_url, path, wanted, timeout, ssl_context)
             try:
                 if status == 416 and offset > 0:
                     unsatisfied = _UNSATISFIED_RANGE.match(answer.get("content-range", ""))
@@ -181,14 +189,14 @@ async def download(
                 if status == 200:
                     offset, start = 0, 0
                     etag = answer.get("etag")
-                    length = int(answer["content-length"])
+                    length = _length(answer, what)
                     total = length
                 elif status == 206:
                     ranged = _CONTENT_RANGE.match(answer.get("content-range", ""))
                     if ranged is None or int(ranged.group(1)) != offset:
                         raise DownloadError(f"{what}: the server sent another range than asked for.")
                     start = offset
-                    length = int(answer["content-length"])
+                    length = _length(answer, what)
                     total = int(ranged.group(3))
                     resumed = True
                 else:

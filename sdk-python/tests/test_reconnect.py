@@ -59,7 +59,8 @@ def test_reconnects_and_reauthenticates_after_a_restart(fixed_service: Service) 
             assert svc.process is not None
             svc.process.send_signal(signal.SIGSTOP)
             in_flight = asyncio.ensure_future(waiting.get_camera_list())
-            await asyncio.sleep(0.2)  # the call is on the wire (nothing can answer it)
+            await until(lambda: len(waiting._pending) == 1, 2, "the call sent")
+            await asyncio.sleep(0.1)  # and past the send: frozen, nothing can answer it
             assert not in_flight.done()
             svc.kill()
             with pytest.raises(ConnectionLost):
