@@ -142,7 +142,17 @@ class RetentionPolicy(TypedDict):
     updated_at: Optional[str]
 
 
+class AuthenticateParams(TypedDict):
+    """The params of authenticate."""
+
+    #: A JWT signed with the service secret (`camera-service token`), or an API key
+    #: (`camera-service keys create`).
+    auth_token: str
+
+
 class AuthenticateResult(TypedDict):
+    """The result of authenticate."""
+
     #: Always true: a refused credential is an error.
     authenticated: Literal[True]
     #: The credential's role: what this connection may call.
@@ -153,6 +163,18 @@ class AuthenticateResult(TypedDict):
     expires_at: Optional[str]
     #: Identifies this authentication in the audit log.
     session_id: str
+
+
+class PingParams(TypedDict):
+    """The params of ping. No params."""
+
+
+#: The result of ping.
+PingResult = Literal["pong"]
+
+
+class GetServerInfoParams(TypedDict):
+    """The params of get_server_info. No params."""
 
 
 class GetServerInfoResultLimits(TypedDict):
@@ -167,6 +189,8 @@ class GetServerInfoResultLimits(TypedDict):
 
 
 class GetServerInfoResult(TypedDict):
+    """The result of get_server_info."""
+
     #: The product name.
     name: str
     #: The service's version.
@@ -185,6 +209,10 @@ class GetServerInfoResult(TypedDict):
     limits: GetServerInfoResultLimits
 
 
+class GetStatusParams(TypedDict):
+    """The params of get_status. No params."""
+
+
 class GetStatusResultComponentsValue(TypedDict):
     #: healthy; degraded: works in part; unhealthy: a component does not work.
     status: Literal["healthy", "degraded", "unhealthy"]
@@ -197,6 +225,8 @@ class GetStatusResultComponentsValue(TypedDict):
 
 
 class GetStatusResult(TypedDict):
+    """The result of get_status."""
+
     #: healthy; degraded: works in part; unhealthy: a component does not work.
     status: Literal["healthy", "degraded", "unhealthy"]
     #: Since the service started. (seconds)
@@ -205,6 +235,10 @@ class GetStatusResult(TypedDict):
     version: str
     #: Each component by name: websocket, cameras, storage, mediamtx.
     components: Dict[str, GetStatusResultComponentsValue]
+
+
+class GetMetricsParams(TypedDict):
+    """The params of get_metrics. No params."""
 
 
 class GetMetricsResultMemoryUsage(TypedDict):
@@ -230,6 +264,8 @@ class GetMetricsResultCpuUsage(TypedDict):
 
 
 class GetMetricsResult(TypedDict):
+    """The result of get_metrics."""
+
     #: WebSocket connections open now.
     active_connections: int
     #: JSON-RPC calls handled since the start.
@@ -248,6 +284,10 @@ class GetMetricsResult(TypedDict):
     uptime_seconds: float
 
 
+class GetStreamsParams(TypedDict):
+    """The params of get_streams. No params."""
+
+
 class GetStreamsResultItem(TypedDict):
     #: The path name: a camera's `stream_path`, or another path of the media server.
     name: str
@@ -262,7 +302,17 @@ class GetStreamsResultItem(TypedDict):
     bytes_sent: int
 
 
+#: The result of get_streams.
+GetStreamsResult = List[GetStreamsResultItem]
+
+
+class GetCameraListParams(TypedDict):
+    """The params of get_camera_list. No params."""
+
+
 class GetCameraListResult(TypedDict):
+    """The result of get_camera_list."""
+
     #: Declared cameras first, then V4L2 cameras by node number; unplugged ones stay listed
     #: until evicted (camera.max_cameras).
     cameras: List[Camera]
@@ -270,6 +320,14 @@ class GetCameraListResult(TypedDict):
     total: int
     #: How many of them are CONNECTED.
     connected: int
+
+
+class GetCameraStatusParams(TypedDict):
+    """The params of get_camera_status."""
+
+    #: The camera: its device (`/dev/video0`), its stream name (`camera0`), or the id of a
+    #: declared camera.
+    device: str
 
 
 class GetCameraStatusResultMetrics(TypedDict):
@@ -284,6 +342,8 @@ class GetCameraStatusResultMetrics(TypedDict):
 
 
 class GetCameraStatusResult(TypedDict):
+    """The result of get_camera_status."""
+
     #: The device node (`/dev/video0`) of a V4L2 camera; the configured id of a declared one.
     device: str
     #: CONNECTED: usable; DISCONNECTED: unplugged; ERROR: present but unusable (`error` says
@@ -322,7 +382,27 @@ class GetCameraStatusResult(TypedDict):
     metrics: GetCameraStatusResultMetrics
 
 
+class TakeSnapshotParams(TypedDict):
+    """The params of take_snapshot."""
+
+    #: The camera: its device (`/dev/video0`), its stream name (`camera0`), or the id of a
+    #: declared camera.
+    device: str
+    #: The name to save the snapshot under: letters, digits, ".", "_" and "-", at most 200
+    #: characters, ending .jpg or .jpeg. Default: `<stream>_<date>_<time>_<random>.<format>`.
+    filename: NotRequired[str]
+    #: The file's extension: snapshots are JPEG, named .jpg or .jpeg. Names the file the service
+    #: makes; with `filename`, it must be the filename's extension. Default jpg.
+    format: NotRequired[Literal["jpg", "jpeg"]]
+    #: JPEG quality, from 1 (smallest file) to 100 (best picture).
+    quality: NotRequired[int]
+    #: Replace a snapshot of the same name; otherwise that is refused with -1011.
+    overwrite: NotRequired[bool]
+
+
 class TakeSnapshotResult(TypedDict):
+    """The result of take_snapshot."""
+
     #: The camera, by its device (also when addressed by stream name).
     device: str
     #: The snapshot's name in the snapshots directory.
@@ -341,7 +421,34 @@ class TakeSnapshotResult(TypedDict):
     capture_ms: float
 
 
+class StartRecordingParams(TypedDict):
+    """The params of start_recording."""
+
+    #: The camera: its device (`/dev/video0`), its stream name (`camera0`), or the id of a
+    #: declared camera.
+    device: str
+    #: Stop after this long. Give at most one of duration, duration_seconds, duration_minutes
+    #: and duration_hours; without any, the recording runs until stop_recording. (seconds)
+    duration: NotRequired[float]
+    #: Stop after this long. Give at most one of duration, duration_seconds, duration_minutes
+    #: and duration_hours; without any, the recording runs until stop_recording. (seconds)
+    duration_seconds: NotRequired[float]
+    #: Stop after this long. Give at most one of duration, duration_seconds, duration_minutes
+    #: and duration_hours; without any, the recording runs until stop_recording. (minutes)
+    duration_minutes: NotRequired[float]
+    #: Stop after this long. Give at most one of duration, duration_seconds, duration_minutes
+    #: and duration_hours; without any, the recording runs until stop_recording. (hours)
+    duration_hours: NotRequired[float]
+    #: The container. Default: the configured recording.format (mp4 unless changed).
+    format: NotRequired[Literal["mp4", "mkv"]]
+    #: Start a new file after this long (on a keyframe). Default: the configured
+    #: recording.segment_seconds (1800 unless changed). (seconds)
+    segment_seconds: NotRequired[float]
+
+
 class StartRecordingResult(TypedDict):
+    """The result of start_recording."""
+
     #: The camera, by its device (also when addressed by stream name).
     device: str
     #: Identifies the recording in notifications and in stop_recording.
@@ -360,7 +467,13 @@ class StartRecordingResult(TypedDict):
     segment_seconds: float
 
 
+#: The params of stop_recording.
+StopRecordingParams = GetCameraStatusParams
+
+
 class StopRecordingResult(TypedDict):
+    """The result of stop_recording."""
+
     #: The camera, by its device (also when addressed by stream name).
     device: str
     #: The recording that stopped.
@@ -383,7 +496,23 @@ class StopRecordingResult(TypedDict):
     reason: str
 
 
+class ListRecordingsParams(TypedDict):
+    """The params of list_recordings."""
+
+    #: How many files to return at most (a page).
+    limit: NotRequired[int]
+    #: How many files to skip: the next page starts at offset + limit.
+    offset: NotRequired[int]
+    #: Only this camera's files: its device (`/dev/video0`) or stream name (`camera0`); files of
+    #: a camera no longer known are found by stream name. An unknown camera lists nothing.
+    device: NotRequired[str]
+    #: newest or oldest: by modification time; name: alphabetical; largest: by size.
+    sort: NotRequired[Literal["newest", "oldest", "name", "largest"]]
+
+
 class ListRecordingsResult(TypedDict):
+    """The result of list_recordings."""
+
     #: This page of files.
     files: List[FileInfo]
     #: How many files match, over all pages.
@@ -394,7 +523,24 @@ class ListRecordingsResult(TypedDict):
     offset: int
 
 
+#: The params of list_snapshots.
+ListSnapshotsParams = ListRecordingsParams
+
+
+#: The result of list_snapshots.
+ListSnapshotsResult = ListRecordingsResult
+
+
+class GetRecordingInfoParams(TypedDict):
+    """The params of get_recording_info."""
+
+    #: The file name, as the list methods give it.
+    filename: str
+
+
 class GetRecordingInfoResult(TypedDict):
+    """The result of get_recording_info."""
+
     #: The file's name: the argument of the info and delete methods.
     filename: str
     #: The file's size now (a recording in progress grows). (bytes)
@@ -419,7 +565,13 @@ class GetRecordingInfoResult(TypedDict):
     resolution: Optional[str]
 
 
+#: The params of get_snapshot_info.
+GetSnapshotInfoParams = GetRecordingInfoParams
+
+
 class GetSnapshotInfoResult(TypedDict):
+    """The result of get_snapshot_info."""
+
     #: The file's name: the argument of the info and delete methods.
     filename: str
     #: The file's size now (a recording in progress grows). (bytes)
@@ -438,13 +590,31 @@ class GetSnapshotInfoResult(TypedDict):
     resolution: Optional[str]
 
 
+#: The params of delete_recording.
+DeleteRecordingParams = GetRecordingInfoParams
+
+
 class DeleteRecordingResult(TypedDict):
+    """The result of delete_recording."""
+
     #: The deleted file.
     filename: str
     #: Always true: a refused delete is an error.
     deleted: Literal[True]
     #: What happened, as a sentence.
     message: str
+
+
+#: The params of delete_snapshot.
+DeleteSnapshotParams = GetRecordingInfoParams
+
+
+#: The result of delete_snapshot.
+DeleteSnapshotResult = DeleteRecordingResult
+
+
+class GetStorageInfoParams(TypedDict):
+    """The params of get_storage_info. No params."""
 
 
 class GetStorageInfoResultThresholds(TypedDict):
@@ -459,6 +629,8 @@ class GetStorageInfoResultThresholds(TypedDict):
 
 
 class GetStorageInfoResult(TypedDict):
+    """The result of get_storage_info."""
+
     #: The size of the volume holding the recordings directory. (bytes)
     total_space: int
     #: Used on it, by anything. (bytes)
@@ -486,7 +658,32 @@ class GetStorageInfoResult(TypedDict):
     retention: RetentionPolicy
 
 
+class SetRetentionPolicyParams(TypedDict):
+    """The params of set_retention_policy."""
+
+    #: age: delete files older than max_age_days; size: the oldest beyond max_size_gb; manual:
+    #: nothing.
+    policy_type: Literal["age", "size", "manual"]
+    #: Whether it runs by itself.
+    enabled: bool
+    #: The age limit. (days)
+    max_age_days: NotRequired[float]
+    #: The size limit, recordings and snapshots together; required for a size policy. (GB (10^9
+    #: bytes))
+    max_size_gb: NotRequired[float]
+
+
+#: The result of set_retention_policy.
+SetRetentionPolicyResult = RetentionPolicy
+
+
+class CleanupOldFilesParams(TypedDict):
+    """The params of cleanup_old_files. No params."""
+
+
 class CleanupOldFilesResult(TypedDict):
+    """The result of cleanup_old_files."""
+
     #: False when the policy is manual: nothing was looked at.
     cleanup_executed: bool
     #: How many files were deleted.

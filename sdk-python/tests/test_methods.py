@@ -73,6 +73,8 @@ def test_every_contract_has_a_method_and_a_case() -> None:
         method = getattr(Client, name)
         assert inspect.iscoroutinefunction(method), name
         assert "Raises:" in (method.__doc__ or ""), f"{name} documents its errors"
+        pascal = "".join(part.capitalize() for part in name.split("_"))
+        assert hasattr(sdk, f"{pascal}Params") and hasattr(sdk, f"{pascal}Result"), name
 
 
 def test_the_sdk_has_exactly_the_servers_methods(service: Service, admin_token: str) -> None:

@@ -138,6 +138,26 @@ class TypeWriter {
     }
   }
 
+  /**
+   * Declares `name` for a method's params or result: the TypedDict itself, or an alias of
+   * the type it is (a twin's TypedDict, a list, a literal); a TypedDict of no fields for
+   * params of none.
+   */
+  declare(schema: Schema, name: string, summary: string): string {
+    const props = (schema.properties ?? {}) as Record<string, Schema>;
+    if (schema.type === 'object' && Object.keys(props).length === 0) {
+      this.#used.add(name);
+      this.blocks.push(`class ${name}(TypedDict):\n    """${docText(summary)} No params."""`);
+      return name;
+    }
+    const type = this.typeOf(schema, name, summary);
+    if (type !== name && !this.#used.has(name)) {
+      this.#used.add(name);
+      this.blocks.push(`#: ${docText(summary)}\n${name} = ${type}`);
+    }
+    return type;
+  }
+
   #typedDict(schema: Schema, wanted: string, summary?: string): string {
     const key = shapeKey(schema);
     const known = this.#named.get(key);
@@ -236,7 +256,12 @@ function methodBlock(contract: MethodContract, types: TypeWriter): string {
   const params = jsonSchema(contract.params, 'input');
   const props = (params.properties ?? {}) as Record<string, Schema>;
   const required = new Set((params.required ?? []) as string[]);
-  const result = types.typeOf(jsonSchema(contract.result, 'output'), `${base}Result`);
+  types.declare(params, `${base}Params`, `The params of ${contract.name}.`);
+  const result = types.declare(
+    jsonSchema(contract.result, 'output'),
+    `${base}Result`,
+    `The result of ${contract.name}.`,
+  );
   const fields = Object.entries(props);
   const names = fields.map(([n]) => n);
   const positional = names.filter((n) => required.has(n));
