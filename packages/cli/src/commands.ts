@@ -274,20 +274,15 @@ export const COMMANDS: Command[] = [
       const client = await ctx.client();
       const duration =
         ctx.flags.duration === undefined ? undefined : parseDuration(ctx.flags.duration);
-      const ended =
-        duration !== undefined && !ctx.flags.detach
-          ? new Promise<Notifications['recording_status_update']>((resolve) => {
-              client.on('recording_status_update', (p) => {
-                if (
-                  p.session_id === started?.session_id &&
-                  (p.status === 'STOPPED' || p.status === 'FAILED')
-                )
-                  resolve(p);
-              });
-            })
-          : null;
-      let started: Awaited<ReturnType<CameraServiceClient['startRecording']>> | undefined;
-      started = await client.startRecording(
+      // Ends are collected from before the start, so a short recording's end is not missed.
+      const ends = new Map<string, Notifications['recording_status_update']>();
+      let wake = () => {};
+      client.on('recording_status_update', (p) => {
+        if (p.status !== 'STOPPED' && p.status !== 'FAILED') return;
+        ends.set(p.session_id, p);
+        wake();
+      });
+      const started = await client.startRecording(
         defined({
           device: device!,
           duration,
@@ -295,10 +290,20 @@ export const COMMANDS: Command[] = [
           segment_seconds: integer('segment', ctx.flags.segment),
         }),
       );
+      const ended =
+        duration !== undefined && !ctx.flags.detach
+          ? new Promise<Notifications['recording_status_update']>((resolve) => {
+              wake = () => {
+                const end = ends.get(started.session_id);
+                if (end) resolve(end);
+              };
+              wake();
+            })
+          : null;
       if (!ended || duration === undefined) {
         ctx.out.result(
           started,
-          () => `Recording ${started!.filename} (session ${started!.session_id}).`,
+          () => `Recording ${started.filename} (session ${started.session_id}).`,
         );
         return;
       }
