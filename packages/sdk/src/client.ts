@@ -50,7 +50,7 @@ export type WebSocketConstructor = new (url: string) => WebSocketLike;
 export interface ReconnectOptions {
   /** The first retry's delay; default 250 ms. */
   initialDelayMs?: number;
-  /** The longest delay between attempts; default 10 s. */
+  /** The longest delay between attempts; default 2 s (a restarted service is reached within 2 s). */
   maxDelayMs?: number;
   /** Each attempt's delay is the previous one times this; default 2. */
   factor?: number;
@@ -161,7 +161,7 @@ export class CameraServiceClient extends GeneratedMethods<ClientEvents> {
         ? null
         : {
             initialDelayMs: 250,
-            maxDelayMs: 10_000,
+            maxDelayMs: 2_000,
             factor: 2,
             jitter: 0.5,
             maxAttempts: Number.POSITIVE_INFINITY,
