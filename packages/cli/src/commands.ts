@@ -502,7 +502,8 @@ export const COMMANDS: Command[] = [
         client.on('connected', ({ reconnected }) => {
           if (reconnected) ctx.out.note('reconnected');
         });
-        ctx.out.note('Watching for notifications; Ctrl-C to stop.');
+        // On stderr even with --json: stdout carries only the notifications.
+        ctx.out.io.stderr.write('Watching for notifications; Ctrl-C to stop.\n');
         void ctx.interrupted.then(resolve);
       });
     },

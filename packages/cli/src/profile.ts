@@ -50,7 +50,7 @@ export function resolveTarget(
 ): { url: string; token: string | undefined; profile: string | null } {
   const path = configPath(env);
   const file = readProfiles(path);
-  const name = flags.profile ?? env.CAMERA_PROFILE ?? file?.default ?? null;
+  const name = flags.profile ?? (env.CAMERA_PROFILE || undefined) ?? file?.default ?? null;
   let profile: Profile = {};
   if (name !== null) {
     const found = file?.profiles?.[name];
@@ -63,7 +63,7 @@ export function resolveTarget(
     profile = found ?? {};
   }
   return {
-    url: flags.url ?? env.CAMERA_URL ?? profile.url ?? DEFAULT_URL,
+    url: flags.url ?? (env.CAMERA_URL || undefined) ?? profile.url ?? DEFAULT_URL,
     token: flags.token ?? (env.CAMERA_TOKEN || undefined) ?? profile.token,
     profile: name,
   };
