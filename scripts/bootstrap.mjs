@@ -24,6 +24,8 @@ const SYSTEM_TOOLS = [
   { command: 'ffprobe', pkg: 'ffmpeg' },
   { command: 'v4l2-ctl', pkg: 'v4l-utils' },
 ];
+/** What `npm test` needs besides: Debian's Chromium, which the SDK's browser test drives. */
+const TEST_TOOLS = [{ command: 'chromium', pkg: 'chromium' }];
 /** What `npm run bench` needs besides: nginx, to compare file downloads against. */
 const BENCH_TOOLS = [{ command: 'nginx', pkg: 'nginx' }];
 
@@ -127,7 +129,12 @@ if (!['start', 'test', 'bench'].includes(mode))
   fail('usage: bootstrap.mjs start|test|bench [args...]');
 ensureSystemPackages({
   required: mode === 'test',
-  tools: mode === 'bench' ? [...SYSTEM_TOOLS, ...BENCH_TOOLS] : SYSTEM_TOOLS,
+  tools:
+    mode === 'bench'
+      ? [...SYSTEM_TOOLS, ...BENCH_TOOLS]
+      : mode === 'test'
+        ? [...SYSTEM_TOOLS, ...TEST_TOOLS]
+        : SYSTEM_TOOLS,
 });
 ensureDependencies();
 build();

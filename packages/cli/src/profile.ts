@@ -54,7 +54,7 @@ export function resolveTarget(
   let profile: Profile = {};
   if (name !== null) {
     const found = file?.profiles?.[name];
-    if (!found && (flags.profile !== undefined || env.CAMERA_PROFILE !== undefined)) {
+    if (!found && (flags.profile !== undefined || Boolean(env.CAMERA_PROFILE))) {
       const known = Object.keys(file?.profiles ?? {});
       throw new UsageError(
         `No profile named ${name} in ${path}${known.length ? ` (profiles: ${known.join(', ')})` : ''}.`,
