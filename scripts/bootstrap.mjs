@@ -26,8 +26,11 @@ const SYSTEM_TOOLS = [
 ];
 /** What `npm test` needs besides: Debian's Chromium, which the SDK's browser test drives. */
 const TEST_TOOLS = [{ command: 'chromium', pkg: 'chromium' }];
-/** What `npm run bench` needs besides: nginx, to compare file downloads against. */
-const BENCH_TOOLS = [{ command: 'nginx', pkg: 'nginx' }];
+/** What `npm run bench` needs besides: nginx and curl, to compare file downloads against. */
+const BENCH_TOOLS = [
+  { command: 'nginx', pkg: 'nginx' },
+  { command: 'curl', pkg: 'curl' },
+];
 
 function fail(text) {
   process.stderr.write(`[setup] ${text}\n`);
