@@ -560,12 +560,12 @@ export class CameraServiceClient extends GeneratedMethods<ClientEvents> {
     );
     const delayMs = Math.round(base * (1 - policy.jitter * Math.random()));
     this.emit('reconnecting', { attempt, delayMs });
-    this.#reconnectTimer = unref(
-      setTimeout(() => {
-        this.#reconnectTimer = undefined;
-        void this.#attempt(attempt);
-      }, delayMs),
-    );
+    // Not unref'd: a client that is reconnecting keeps its process alive, as its open
+    // connection did (close() ends it).
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      void this.#attempt(attempt);
+    }, delayMs);
   }
 
   async #attempt(attempt: number): Promise<void> {
