@@ -184,7 +184,7 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
           requestTimeoutMs: timeoutSeconds * 1000,
           connectTimeoutMs: Math.min(10_000, timeoutSeconds * 1000),
           // One-shot commands fail fast; watch rides out restarts.
-          reconnect: command.words[0] === 'watch',
+          reconnect: command.words[0] === 'watch' && { keepAlive: true },
         });
         await client.connect();
         return client;

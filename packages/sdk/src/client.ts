@@ -58,6 +58,12 @@ export interface ReconnectOptions {
   jitter?: number;
   /** Attempts before giving up (then `disconnected` is final); default unlimited. */
   maxAttempts?: number;
+  /**
+   * Node: whether the waits between attempts keep the process alive by themselves
+   * (default false, like an idle timer: a process with nothing else to do may exit while
+   * its client waits to reconnect). A script that only listens to notifications sets it.
+   */
+  keepAlive?: boolean;
 }
 
 export interface ClientOptions {
@@ -165,6 +171,7 @@ export class CameraServiceClient extends GeneratedMethods<ClientEvents> {
             factor: 2,
             jitter: 0.5,
             maxAttempts: Number.POSITIVE_INFINITY,
+            keepAlive: false,
             ...(typeof options.reconnect === 'object' ? options.reconnect : {}),
           };
     this.#options = {
@@ -560,12 +567,11 @@ export class CameraServiceClient extends GeneratedMethods<ClientEvents> {
     );
     const delayMs = Math.round(base * (1 - policy.jitter * Math.random()));
     this.emit('reconnecting', { attempt, delayMs });
-    // Not unref'd: a client that is reconnecting keeps its process alive, as its open
-    // connection did (close() ends it).
-    this.#reconnectTimer = setTimeout(() => {
+    const timer = setTimeout(() => {
       this.#reconnectTimer = undefined;
       void this.#attempt(attempt);
     }, delayMs);
+    this.#reconnectTimer = policy.keepAlive ? timer : unref(timer);
   }
 
   async #attempt(attempt: number): Promise<void> {

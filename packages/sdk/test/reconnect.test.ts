@@ -85,7 +85,14 @@ describe('reconnect', () => {
     const c = new CameraServiceClient({
       url: p.url,
       authToken: 'good',
-      reconnect: { initialDelayMs: 20, maxDelayMs: 80, factor: 2, jitter: 0.5, maxAttempts: 5 },
+      reconnect: {
+        initialDelayMs: 20,
+        maxDelayMs: 80,
+        factor: 2,
+        jitter: 0.5,
+        maxAttempts: 5,
+        keepAlive: true,
+      },
     });
     await c.connect();
     const delays: number[] = [];
@@ -112,7 +119,7 @@ describe('reconnect', () => {
       url: p.url,
       authToken: 'good',
       maxQueuedCalls: 2,
-      reconnect: { initialDelayMs: 10_000 },
+      reconnect: { initialDelayMs: 10_000, keepAlive: true },
     });
     await c.connect();
     const lost = next(c, 'disconnected');
@@ -140,7 +147,7 @@ describe('reconnect', () => {
     const c = new CameraServiceClient({
       url: p.url,
       authToken: 'good',
-      reconnect: { initialDelayMs: 10, maxDelayMs: 20 },
+      reconnect: { initialDelayMs: 10, maxDelayMs: 20, keepAlive: true },
     });
     await c.connect();
     accepted.clear();
