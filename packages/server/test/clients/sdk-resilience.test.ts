@@ -289,6 +289,20 @@ describe('downloadFile', () => {
     assert.equal(await sha256(to), await sha256(source));
   });
 
+  it('starts over when the bytes held are of another version of the file (If-Range)', async () => {
+    const c = new CameraServiceClient({ url: t.wsUrl, authToken: token });
+    const to = join(out, 'stale.mp4');
+    writeFileSync(to, Buffer.alloc(1024 * 1024, 7));
+    const result = await c.downloadFile('recordings', 'big.mp4', {
+      to,
+      resumeFrom: 1024 * 1024,
+      etag: '"an-earlier-version"',
+    });
+    assert.equal(result.size, SIZE);
+    assert.equal(statSync(to).size, SIZE);
+    assert.equal(await sha256(to), await sha256(source));
+  });
+
   it('says why a download is refused: a missing file, a bad credential', async () => {
     const c = new CameraServiceClient({ url: t.wsUrl, authToken: token });
     const missing = await c.downloadFile('snapshots', 'nope.jpg').catch((e: unknown) => e);
