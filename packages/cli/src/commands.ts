@@ -497,10 +497,12 @@ export const COMMANDS: Command[] = [
           if (count !== undefined && seen >= count) resolve();
         });
         client.on('reconnecting', ({ attempt, delayMs }) =>
-          ctx.out.note(`connection lost; reconnecting (attempt ${attempt}, in ${delayMs} ms)`),
+          ctx.out.io.stderr.write(
+            `connection lost; reconnecting (attempt ${attempt}, in ${delayMs} ms)\n`,
+          ),
         );
         client.on('connected', ({ reconnected }) => {
-          if (reconnected) ctx.out.note('reconnected');
+          if (reconnected) ctx.out.io.stderr.write('reconnected\n');
         });
         // On stderr even with --json: stdout carries only the notifications.
         ctx.out.io.stderr.write('Watching for notifications; Ctrl-C to stop.\n');

@@ -12,10 +12,14 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { CameraServiceClient, ConnectionError, DownloadError, RpcError } from '@camera-service/sdk';
 import { JwtService } from '../../src/index.js';
 import { TEST_JWT_SECRET, startApp, type TestApp } from '../helpers/app.js';
 import { killService, serviceEnv, startService, type ServiceProcess } from '../helpers/process.js';
+import { REPO_ROOT } from '../helpers/repo.js';
+import { within } from '../helpers/wait.js';
 import { nextEvent } from './events.js';
 
 const jwt = new JwtService(TEST_JWT_SECRET);
@@ -128,6 +132,37 @@ describe('the SDK reconnects to a restarted service', () => {
   }
 
   it('reconnects, authenticates again and succeeds within 2 s; waiting calls go through, fail-fast ones fail', async () => {
+    // camera-cli watch rides out the restart too: it prints the recording made after it.
+    const watch = spawn(
+      process.execPath,
+      [join(REPO_ROOT, 'packages', 'cli', 'bin', 'camera-cli.js'), 'watch', '--json'],
+      {
+        env: {
+          ...process.env,
+          CAMERA_URL: service.wsUrl,
+          CAMERA_TOKEN: await jwt.mint({ role: 'viewer', subject: 'watch', ttlSeconds: 600 }),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const watchExited = new Promise<number | null>((resolve) => watch.on('close', resolve));
+    const watched: { method: string; params: { status?: string } }[] = [];
+    let onWatched = () => {};
+    createInterface({ input: watch.stdout }).on('line', (line) => {
+      watched.push(JSON.parse(line) as (typeof watched)[number]);
+      onWatched();
+    });
+    let watchErr = '';
+    await within(
+      new Promise<void>((resolve) =>
+        watch.stderr.on('data', (c: Buffer) => {
+          watchErr += c.toString();
+          if (/Watching/.test(watchErr)) resolve();
+        }),
+      ),
+      15_000,
+      'camera-cli watch to start',
+    );
     const waiting = await client({ requestTimeoutMs: 30_000 });
     const failFast = await client({ whileReconnecting: 'fail' });
     const noReconnect = await client({ reconnect: false });
@@ -180,6 +215,24 @@ describe('the SDK reconnects to a restarted service', () => {
     await waiting.startRecording({ device: 'test0', duration: 1 });
     const [params] = await update;
     assert.equal(params.status, 'STARTED');
+
+    try {
+      await within(
+        new Promise<void>((resolve) => {
+          onWatched = () => {
+            if (watched.some((l) => l.method === 'recording_status_update')) resolve();
+          };
+          onWatched();
+        }),
+        20_000,
+        `camera-cli watch to print the recording after the restart (stderr: ${watchErr})`,
+      );
+      assert.match(watchErr, /reconnecting/);
+      watch.kill('SIGINT');
+      assert.equal(await within(watchExited, 10_000, 'watch to exit'), 0);
+    } finally {
+      watch.kill('SIGKILL');
+    }
   });
 
   it('close() means never reconnect', async () => {
