@@ -237,7 +237,7 @@ function format(report: SdkReport): string {
     lines.push(`  download, curl: not measured (${curlError})`);
   }
   if (report.error) lines.push(`  ERROR: ${report.error}`);
-  return lines.join('\n');
+  return `${lines.join('\n')}\n`;
 }
 
 export const sdkSection: Section = {
