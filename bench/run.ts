@@ -9,6 +9,7 @@
  *   files    list_recordings on 10,000 files, download throughput beside nginx
  *   abuse    memory and descriptors under each abuse case; the cost of stream authentication
  *   python   the Python SDK: ping calls/s at C=1 and C=10, download_file beside curl
+ *   sdk      the TypeScript SDK over a raw WebSocket (C=1, C=100), its downloads beside curl
  *
  * With no names, every section runs, one after the other (never at the same time: each
  * measures CPU, and two would disturb each other). Each writes .bench/<section>.json and
@@ -16,7 +17,7 @@
  * met; 1 when one could not run (the others still run and are written); 2 on bad usage.
  * Each section's settings come from the environment: see its file (rpc-bench.ts,
  * relay-bench.ts, media-bench.ts, cameras-bench.ts, capture-bench.ts, files-bench.ts,
- * abuse-bench.ts, python-bench.ts).
+ * abuse-bench.ts, python-bench.ts, sdk-bench.ts).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +32,7 @@ import { mediaSection } from './media-bench.js';
 import { pythonSection } from './python-bench.js';
 import { relaySection } from './relay-bench.js';
 import { rpcSection } from './rpc-bench.js';
+import { sdkSection } from './sdk-bench.js';
 import { UsageError, type Section } from './section.js';
 
 /** bench/dist/run.js → the repository root. */
@@ -47,6 +49,7 @@ const SECTIONS: readonly Section[] = [
   filesSection,
   abuseSection,
   pythonSection,
+  sdkSection,
 ];
 
 function usage(): string {

@@ -25,6 +25,8 @@ const SYSTEM_TOOLS = [
   { command: 'ffprobe', pkg: 'ffmpeg' },
   { command: 'v4l2-ctl', pkg: 'v4l-utils' },
 ];
+/** What `npm test` needs besides: Debian's Chromium, which the SDK's browser test drives. */
+const TEST_TOOLS = [{ command: 'chromium', pkg: 'chromium' }];
 /** What `npm run bench` needs besides: nginx and curl, to compare file downloads against. */
 const BENCH_TOOLS = [
   { command: 'nginx', pkg: 'nginx' },
@@ -153,7 +155,7 @@ ensureSystemPackages({
     mode === 'bench'
       ? [...SYSTEM_TOOLS, ...BENCH_TOOLS, ...PYTHON_TOOLS.slice(0, 1)]
       : mode === 'test'
-        ? [...SYSTEM_TOOLS, ...PYTHON_TOOLS]
+        ? [...SYSTEM_TOOLS, ...TEST_TOOLS, ...PYTHON_TOOLS]
         : SYSTEM_TOOLS,
 });
 ensureDependencies();

@@ -61,9 +61,12 @@ export class TimeoutError extends CameraServiceError {
   constructor(
     readonly method: string,
     readonly timeoutMs: number,
+    while_?: string,
   ) {
     super(
-      `${method} got no answer within ${timeoutMs} ms; the server may be overloaded or unreachable.`,
+      while_
+        ? `${method} could not be sent within ${timeoutMs} ms ${while_}; the server may be down.`
+        : `${method} got no answer within ${timeoutMs} ms; the server may be overloaded or unreachable.`,
     );
   }
 }
@@ -74,6 +77,29 @@ export class ConnectionError extends CameraServiceError {
     message: string,
     /** The WebSocket close code when the server closed the connection (1009: message too big). */
     readonly closeCode?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Why a download failed: an HTTP status the server answered, or a transfer problem. */
+export type DownloadErrorKind =
+  | 'authentication_failed'
+  | 'permission_denied'
+  | 'file_not_found'
+  | 'invalid_filename'
+  | 'busy'
+  | 'http_error'
+  | 'size_mismatch'
+  | 'network'
+  | 'aborted';
+
+/** A download failed: `status` is the HTTP status when the server answered one. */
+export class DownloadError extends CameraServiceError {
+  constructor(
+    message: string,
+    readonly kind: DownloadErrorKind,
+    readonly status?: number,
   ) {
     super(message);
   }

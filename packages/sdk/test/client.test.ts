@@ -71,7 +71,7 @@ describe('CameraServiceClient', () => {
   });
   after(() => new Promise<void>((resolve) => wss.close(() => resolve())));
 
-  async function client(options: { requestTimeoutMs?: number } = {}) {
+  async function client(options: { requestTimeoutMs?: number; reconnect?: boolean } = {}) {
     const c = new CameraServiceClient({ url: url(wss), ...options });
     await c.connect();
     return c;
@@ -119,7 +119,7 @@ describe('CameraServiceClient', () => {
   });
 
   it('rejects every pending call when the server closes, with the close code', async () => {
-    const c = await client();
+    const c = await client({ reconnect: false });
     const pending = c.request('hang');
     const closed = new Promise((resolve) => c.once('close', (code) => resolve(code)));
     void c.request('die').catch(() => undefined);

@@ -1,13 +1,17 @@
-/** Writes (or with --check, verifies) the SDK types, the API reference and the MediaMTX API types. */
+/** Writes (or with --check, verifies) the SDK types and methods, the API reference and the MediaMTX API types. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { renderApiReference, renderSdkTypes } from './api-artifacts.js';
+import { renderApiReference, renderSdkMethods, renderSdkTypes } from './api-artifacts.js';
 import { MEDIAMTX_OPENAPI, renderMediaMtxTypes } from './mediamtx-types.js';
 import { renderPythonSdk } from './python-sdk.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const targets = [
   { path: `${root}packages/sdk/src/generated/api.ts`, render: () => renderSdkTypes() },
+  {
+    path: `${root}packages/sdk/src/generated/methods.ts`,
+    render: async () => renderSdkMethods(),
+  },
   { path: `${root}docs/api-reference.md`, render: async () => renderApiReference() },
   { path: `${root}sdk-python/camera_service_sdk/_generated.py`, render: () => renderPythonSdk() },
   {
