@@ -2,7 +2,8 @@
 // `npm start`, `npm test` and `npm run bench` on any machine, fresh or not:
 //   1. check Node, 2. install the system packages the service needs (ffmpeg, v4l-utils)
 //   with apt-get when root, else print the exact command, 3. install npm dependencies
-//   when the lockfile changed, 4. build (incremental), 5. start / test / bench.
+//   when the lockfile changed, 4. build (incremental tsc, then the dashboard's bundle),
+//   5. start / test / bench. Tests and bench also need Chromium (the dashboard's tests).
 // Uses only Node's standard library: it runs before `npm ci`.
 //
 // `npm start` runs this with `exec`, so npm's child is this process, which then becomes
@@ -26,6 +27,8 @@ const SYSTEM_TOOLS = [
 ];
 /** What `npm run bench` needs besides: nginx, to compare file downloads against. */
 const BENCH_TOOLS = [{ command: 'nginx', pkg: 'nginx' }];
+/** What `npm test` and `npm run bench` need besides: Chromium, driven by the dashboard's tests. */
+const BROWSER_TOOLS = [{ command: 'chromium', pkg: 'chromium' }];
 
 function fail(text) {
   process.stderr.write(`[setup] ${text}\n`);
@@ -112,6 +115,12 @@ function build() {
     [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'],
     'The TypeScript build',
   );
+  // The dashboard: esbuild bundles packages/web into packages/web/dist (checks its budget).
+  runOrFail(
+    process.execPath,
+    [join(root, 'packages', 'web', 'dist', 'scripts', 'bundle.js')],
+    'The dashboard bundle',
+  );
   say(`build ready (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 }
 
@@ -127,7 +136,12 @@ if (!['start', 'test', 'bench'].includes(mode))
   fail('usage: bootstrap.mjs start|test|bench [args...]');
 ensureSystemPackages({
   required: mode === 'test',
-  tools: mode === 'bench' ? [...SYSTEM_TOOLS, ...BENCH_TOOLS] : SYSTEM_TOOLS,
+  tools:
+    mode === 'bench'
+      ? [...SYSTEM_TOOLS, ...BENCH_TOOLS, ...BROWSER_TOOLS]
+      : mode === 'test'
+        ? [...SYSTEM_TOOLS, ...BROWSER_TOOLS]
+        : SYSTEM_TOOLS,
 });
 ensureDependencies();
 build();
