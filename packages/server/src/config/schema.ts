@@ -321,6 +321,8 @@ const declaredCameraSchema = z.union(
         fps: positiveInt('frames per second').default(10),
         /** Burn the wall-clock time into the picture (needs a font, as Debian's ffmpeg has). */
         clock: z.boolean({ error: 'expected true or false' }).default(true),
+        /** Draw the wall-clock milliseconds as blocks a program reads back (cameras/clock-code.ts). */
+        clock_code: z.boolean({ error: 'expected true or false' }).optional(),
       }),
     }),
     z.strictObject({
