@@ -8,6 +8,8 @@
  *   capture  snapshot latency (active, idle stream), recording start, first fragment, stop
  *   files    list_recordings on 10,000 files, download throughput beside nginx
  *   abuse    memory and descriptors under each abuse case; the cost of stream authentication
+ *   dashboard  the dashboard in Chromium: first frame and glass-to-glass latency per player
+ *            path, server CPU per MSE viewer, bundle size
  *
  * With no names, every section runs, one after the other (never at the same time: each
  * measures CPU, and two would disturb each other). Each writes .bench/<section>.json and
@@ -15,7 +17,7 @@
  * met; 1 when one could not run (the others still run and are written); 2 on bad usage.
  * Each section's settings come from the environment: see its file (rpc-bench.ts,
  * relay-bench.ts, media-bench.ts, cameras-bench.ts, capture-bench.ts, files-bench.ts,
- * abuse-bench.ts).
+ * abuse-bench.ts, dashboard-bench.ts).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { abuseSection } from './abuse-bench.js';
 import { camerasSection } from './cameras-bench.js';
 import { captureSection } from './capture-bench.js';
+import { dashboardSection } from './dashboard-bench.js';
 import { filesSection } from './files-bench.js';
 import { killTracked } from './children.js';
 import { mediaSection } from './media-bench.js';
@@ -44,6 +47,7 @@ const SECTIONS: readonly Section[] = [
   captureSection,
   filesSection,
   abuseSection,
+  dashboardSection,
 ];
 
 function usage(): string {
