@@ -25,3 +25,5 @@ export type {
   StreamAuthRequest,
   StreamDecision,
 } from './stream-access.js';
+export { SESSION_COOKIE, WebSessions, hashOf, sessionCookie } from './sessions.js';
+export type { WebSessionsOptions } from './sessions.js';

@@ -102,6 +102,10 @@ const serverSchema = z.strictObject({
   keepalive_interval_seconds: positiveSeconds('the ping interval').default(30),
   shutdown_timeout_seconds: positiveSeconds('the graceful shutdown limit').default(4),
   public_host: host.nullable().default(null),
+  /** Where the built dashboard is (packages/web/dist); null: beside the server package. */
+  dashboard_dir: path.nullable().default(null),
+  /** Dashboard sign-ins kept at once; a new one ends the oldest. */
+  max_dashboard_sessions: positiveInt('the number of dashboard sessions').default(1000),
   tls: tlsSchema.prefault({}),
 });
 
