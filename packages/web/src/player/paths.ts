@@ -173,10 +173,9 @@ export function startHls(
   let stopped = false;
   const onError = () => {
     if (stopped) return;
+    const detail = video.error ? ` (${video.error.message || `code ${video.error.code}`})` : '';
     stop();
-    events.failed(
-      `the HLS stream failed${video.error ? ` (${video.error.message || `code ${video.error.code}`})` : ''}`,
-    );
+    events.failed(`the HLS stream failed${detail}`);
   };
   video.addEventListener('error', onError);
   video.src = `${streamBase(streamPath)}/index.m3u8`;
