@@ -67,7 +67,9 @@ export const createApiKey = defineMethod({
       .string({ error: 'expected a name of 1 to 64 characters' })
       .min(1, { error: 'expected a name of 1 to 64 characters' })
       .max(64, { error: 'expected a name of 1 to 64 characters' })
-      .regex(/^[^\u0000-\u001f]+$/, { error: 'expected a name without control characters' })
+      .refine((name) => ![...name].some((ch) => ch.charCodeAt(0) < 0x20), {
+        error: 'expected a name without control characters',
+      })
       .describe('Who or what the key is for (unique among active keys).'),
     role: z
       .enum(ROLES, { error: 'expected viewer, operator or admin' })
