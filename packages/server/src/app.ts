@@ -15,6 +15,7 @@ import {
   credentialOf,
   guardRequest,
   hashOf,
+  registerKeyMethods,
   sessionCookie,
   registerAuthMethods,
   resolveJwtSecret,
@@ -195,6 +196,7 @@ export class App {
       rateLimit: rateLimit(config),
     });
     registerAuthMethods(this.methods, this.authenticator);
+    registerKeyMethods(this.methods, this.apiKeys);
     this.sessions = new WebSessions({
       authenticator: this.authenticator,
       now,

@@ -58,6 +58,8 @@ class Producer {
   closeTimer: NodeJS.Timeout | undefined;
   exited: Promise<void>;
   fragments = 0;
+  /** The most any viewer's socket held unsent, in bytes (what the bound keeps bounded). */
+  peakBuffered = 0;
   stopping = false;
 
   constructor(
@@ -185,6 +187,7 @@ class Producer {
         if (fragment.keyframe && this.init) this.#start(viewer);
         continue;
       }
+      this.peakBuffered = Math.max(this.peakBuffered, socket.bufferedAmount);
       if (socket.bufferedAmount > this.options.maxBufferedBytes) {
         viewer.waiting = true;
         viewer.stuckSince ??= now;
@@ -236,12 +239,17 @@ export class MseStreams {
   /** Running producers, by path (tests and the bench look). */
   producers(): ReadonlyMap<
     string,
-    { pid: number | undefined; viewers: number; fragments: number }
+    { pid: number | undefined; viewers: number; fragments: number; peakBuffered: number }
   > {
     return new Map(
       [...this.#producers].map(([path, p]) => [
         path,
-        { pid: p.child?.pid, viewers: p.viewers.size, fragments: p.fragments },
+        {
+          pid: p.child?.pid,
+          viewers: p.viewers.size,
+          fragments: p.fragments,
+          peakBuffered: p.peakBuffered,
+        },
       ]),
     );
   }
