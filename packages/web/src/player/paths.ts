@@ -177,10 +177,28 @@ export function startHls(
     stop();
     events.failed(`the HLS stream failed${detail}`);
   };
-  video.addEventListener('error', onError);
-  video.src = `${streamBase(streamPath)}/index.m3u8`;
-  const stopEdge = keepLive(video, HLS_EDGE);
-  play(video);
+  const playlist = `${streamBase(streamPath)}/index.m3u8`;
+  let stopEdge = () => {};
+  // Chromium's own HLS player gives up (a parse error) on a live playlist of fewer than
+  // three segments, which a stream just started on demand has: wait until it has them.
+  (async () => {
+    for (;;) {
+      if (stopped) return;
+      const response = await fetch(playlist, { cache: 'no-store', credentials: 'same-origin' });
+      if (response.status === 401) throw new Error('the session has ended: sign in again');
+      if (response.ok && ((await response.text()).match(/#EXTINF/g)?.length ?? 0) >= 3) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    if (stopped) return;
+    video.addEventListener('error', onError);
+    video.src = playlist;
+    stopEdge = keepLive(video, HLS_EDGE);
+    play(video);
+  })().catch((error: unknown) => {
+    if (stopped) return;
+    stop();
+    events.failed((error as Error).message);
+  });
   function stop() {
     if (stopped) return;
     stopped = true;

@@ -260,6 +260,25 @@ describe('the dashboard in Chromium', () => {
       await tile.waitFor({ state: 'detached', timeout: 15_000 });
     });
 
+    it('shows a camera page with capabilities, stream URLs to copy and metrics', async () => {
+      await page.getByRole('link', { name: 'Cameras' }).click();
+      await page.getByRole('link', { name: 'Test pattern' }).click();
+      await page.getByRole('heading', { name: 'Test pattern', level: 1 }).waitFor();
+      const hls = await page.getByRole('textbox', { name: 'HLS (this port)' }).inputValue();
+      assert.equal(hls, new URL('streams/test0/index.m3u8', d.baseUrl).href);
+      const rtsp = await page.getByRole('textbox', { name: 'RTSP', exact: true }).inputValue();
+      assert.match(rtsp, /^rtsp:\/\/127\.0\.0\.1:\d+\/test0$/);
+      assert.match(
+        await page.getByRole('textbox', { name: 'HLS with token' }).inputValue(),
+        /\?token=\{token\}$/,
+      );
+      await page.getByText('Readers').waitFor({ timeout: 10_000 });
+      assert.match(await page.locator('dl.facts').first().innerText(), /test_pattern/);
+      await waitPlaying(page, 'test0');
+      await page.getByRole('link', { name: '← All cameras' }).click();
+      await waitPlaying(page, 'test0');
+    });
+
     it('ends stream and file access at sign-out', async () => {
       const cookie = (await page.context().cookies()).find((c) => c.name === 'camera_session');
       assert.ok(cookie);
@@ -275,6 +294,19 @@ describe('the dashboard in Chromium', () => {
       const inPage = await page.evaluate(async (f) => (await fetch(f)).status, file.pathname);
       assert.equal(inPage, 401);
     });
+  });
+
+  it('shows a viewer the files with preview and download but no delete', async () => {
+    const context = await newContext(d.browser);
+    const page = await context.newPage();
+    await signIn(page, d.baseUrl, await d.t.token('viewer'));
+    await page.getByRole('link', { name: 'Files' }).click();
+    await page.getByRole('tab', { name: 'Snapshots' }).click();
+    await page.locator('li.file').first().waitFor({ timeout: 10_000 });
+    assert.ok((await page.getByRole('button', { name: 'Preview' }).count()) >= 1);
+    assert.ok((await page.getByRole('link', { name: 'Download' }).count()) >= 1);
+    assert.equal(await page.getByRole('button', { name: 'Delete' }).count(), 0);
+    await context.close();
   });
 
   it('lets an admin create, see once and revoke an API key', async () => {
