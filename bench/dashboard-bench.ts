@@ -4,13 +4,16 @@
  *   - time to first frame per player path (a fresh page each run),
  *   - glass-to-glass latency per path (the clock code read back from presented frames),
  *   - server CPU per live viewer on the low-latency path (MSE over WebSocket) at 1, 4 and
- *     16 viewers (WebSocket readers in a child process, so their own cost is not counted),
+ *     16 viewers: the service process plus the stream's fMP4 producer (ffmpeg), the
+ *     WebSocket readers in a child process so their own cost is not counted (the capture's
+ *     ffmpeg, the same with or without viewers, is not counted either),
  *   - the bundle's size against its budget.
  * WebRTC needs a MediaMTX media plane; the embedded relay has none, so it is reported as
  * not measured. Settings: DASHBOARD_BENCH_RUNS (default 3), DASHBOARD_BENCH_CPU_SECONDS
  * (default 10).
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { bundle, type BundleReport } from '@camera-service/web/dist/scripts/bundle.js';
 import {
   median,
@@ -40,7 +43,9 @@ interface PathFigures {
 
 interface CpuFigures {
   viewers: number;
+  /** The service process and the producer together. */
   cpuPercent: number;
+  producerPercent: number;
   perViewerPercent: number;
   bytesPerViewerPerSecond: number;
 }
@@ -155,12 +160,32 @@ function readers(url: string, token: string, n: number, seconds: number, repoRoo
   };
 }
 
-async function cpuOver(ms: number): Promise<number> {
+/** CPU seconds a child has used (utime + stime from /proc, at the usual 100 ticks/s). */
+function childCpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The service's CPU over `ms`, percent of a core: its own process and the stream's live
+ * fMP4 producer (an ffmpeg child that remuxes the camera's stream for every viewer).
+ */
+async function cpuOver(d: Dashboard, ms: number): Promise<{ service: number; producer: number }> {
+  const pid = d.t.app.mse.producers().get('test0')?.pid;
   const start = process.cpuUsage();
+  const producerStart = childCpuSeconds(pid);
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, ms));
   const used = process.cpuUsage(start);
-  return ((used.user + used.system) / 1000 / (performance.now() - t0)) * 100;
+  const elapsed = performance.now() - t0;
+  const producer = ((childCpuSeconds(pid) - producerStart) * 1000 * 100) / elapsed;
+  return { service: ((used.user + used.system) / 1000 / elapsed) * 100, producer };
 }
 
 async function measure(context: SectionContext, report: DashboardReport): Promise<void> {
@@ -188,19 +213,22 @@ async function measure(context: SectionContext, report: DashboardReport): Promis
     const keeper = readers(url, token, 1, cpuSeconds, context.repoRoot);
     await keeper.opened();
     await new Promise((r) => setTimeout(r, 2000));
-    report.cpu.idlePercent = await cpuOver(cpuSeconds * 1000);
+    const idle = await cpuOver(d, cpuSeconds * 1000);
+    report.cpu.idlePercent = idle.service + idle.producer;
     await keeper.finish();
     for (const n of [1, 4, 16]) {
       const group = readers(url, token, n, cpuSeconds, context.repoRoot);
       await group.opened();
       await new Promise((r) => setTimeout(r, 1500));
       const t0 = performance.now();
-      const cpu = await cpuOver(cpuSeconds * 1000);
+      const used = await cpuOver(d, cpuSeconds * 1000);
+      const cpu = used.service + used.producer;
       const bytes = await group.finish();
       const seconds = (performance.now() - t0) / 1000;
       report.cpu.byViewers.push({
         viewers: n,
         cpuPercent: Math.round(cpu * 10) / 10,
+        producerPercent: Math.round(used.producer * 10) / 10,
         perViewerPercent: Math.round((cpu / n) * 100) / 100,
         bytesPerViewerPerSecond: Math.round(bytes / n / seconds),
       });
@@ -235,16 +263,23 @@ function format(report: DashboardReport): string {
   );
   if (report.cpu.idlePercent !== null) {
     lines.push(
-      `server CPU with the stream running and one reader: ${report.cpu.idlePercent.toFixed(1)}% of a core`,
+      `service CPU (process and producer) with the stream running and one reader: ${report.cpu.idlePercent.toFixed(1)}% of a core`,
     );
   }
   if (report.cpu.byViewers.length > 0) {
     lines.push(
       formatColumns(
-        ['MSE viewers', 'server CPU %', 'per viewer %', 'bytes/s per viewer'],
+        [
+          'MSE viewers',
+          'server CPU %',
+          'of it the producer %',
+          'per viewer %',
+          'bytes/s per viewer',
+        ],
         report.cpu.byViewers.map((c) => [
           String(c.viewers),
           c.cpuPercent.toFixed(1),
+          c.producerPercent.toFixed(1),
           c.perViewerPercent.toFixed(2),
           String(c.bytesPerViewerPerSecond),
         ]),

@@ -260,6 +260,33 @@ describe('the dashboard in Chromium', () => {
       await tile.waitFor({ state: 'detached', timeout: 15_000 });
     });
 
+    it('shows a tile that loses its stream, and recovers by itself', async () => {
+      await page.getByRole('link', { name: 'Cameras' }).click();
+      await waitPlaying(page, 'test0');
+      const producer = d.t.app.mse.producers().get('test0');
+      assert.ok(producer?.pid, 'no live stream producer for test0');
+      // Every state the player publishes from now on.
+      await page.$eval('video[data-stream="test0"]', (v) => {
+        const seen: string[] = [];
+        (window as unknown as { seen: string[] }).seen = seen;
+        new MutationObserver(() => seen.push((v as HTMLVideoElement).dataset.state ?? '')).observe(
+          v,
+          { attributes: true, attributeFilter: ['data-state'] },
+        );
+      });
+      process.kill(producer.pid, 'SIGKILL');
+      await page.waitForFunction(
+        () => {
+          const seen = (window as unknown as { seen: string[] }).seen;
+          const lost = seen.indexOf('reconnecting');
+          return lost >= 0 && seen.indexOf('playing', lost) > lost;
+        },
+        undefined,
+        { timeout: 30_000 },
+      );
+      await waitAdvance(page, 'test0', 1);
+    });
+
     it('shows a camera page with capabilities, stream URLs to copy and metrics', async () => {
       await page.getByRole('link', { name: 'Cameras' }).click();
       await page.getByRole('link', { name: 'Test pattern' }).click();
