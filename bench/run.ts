@@ -8,6 +8,7 @@
  *   capture  snapshot latency (active, idle stream), recording start, first fragment, stop
  *   files    list_recordings on 10,000 files, download throughput beside nginx
  *   abuse    memory and descriptors under each abuse case; the cost of stream authentication
+ *   live     the dashboard's MSE path: server CPU per live viewer, first fragment, latency
  *   dashboard  the dashboard in Chromium: first frame and glass-to-glass latency per player
  *            path, server CPU per MSE viewer, bundle size
  *
@@ -17,7 +18,7 @@
  * met; 1 when one could not run (the others still run and are written); 2 on bad usage.
  * Each section's settings come from the environment: see its file (rpc-bench.ts,
  * relay-bench.ts, media-bench.ts, cameras-bench.ts, capture-bench.ts, files-bench.ts,
- * abuse-bench.ts, dashboard-bench.ts).
+ * abuse-bench.ts, live-bench.ts, dashboard-bench.ts).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +30,7 @@ import { captureSection } from './capture-bench.js';
 import { dashboardSection } from './dashboard-bench.js';
 import { filesSection } from './files-bench.js';
 import { killTracked } from './children.js';
+import { liveSection } from './live-bench.js';
 import { mediaSection } from './media-bench.js';
 import { relaySection } from './relay-bench.js';
 import { rpcSection } from './rpc-bench.js';
@@ -47,6 +49,7 @@ const SECTIONS: readonly Section[] = [
   captureSection,
   filesSection,
   abuseSection,
+  liveSection,
   dashboardSection,
 ];
 

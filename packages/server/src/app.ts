@@ -196,7 +196,7 @@ export class App {
       rateLimit: rateLimit(config),
     });
     registerAuthMethods(this.methods, this.authenticator);
-    registerKeyMethods(this.methods, this.apiKeys);
+    registerKeyMethods(this.methods, this.apiKeys, audit);
     this.sessions = new WebSessions({
       authenticator: this.authenticator,
       now,

@@ -1,4 +1,5 @@
 import { InvalidParams, ServiceError } from '../errors/index.js';
+import type { Logger } from '../logging/index.js';
 import type { MethodRegistry, Role } from '../rpc/index.js';
 import type { ApiKeyStore } from './api-keys.js';
 import type { Authenticator } from './authenticator.js';
@@ -38,7 +39,11 @@ export function registerAuthMethods(methods: MethodRegistry, authenticator: Auth
 }
 
 /** The admin methods on API keys: the store `camera-service keys` edits, in force at once. */
-export function registerKeyMethods(methods: MethodRegistry, keys: ApiKeyStore): void {
+export function registerKeyMethods(
+  methods: MethodRegistry,
+  keys: ApiKeyStore,
+  audit: Logger,
+): void {
   methods.register(listApiKeys, () => {
     keys.load();
     const list = keys.list();
@@ -57,8 +62,15 @@ export function registerKeyMethods(methods: MethodRegistry, keys: ApiKeyStore): 
       }
       throw error;
     }
-    ctx.log.info(
-      { event: 'api_key_created', key_id: created.info.id, name, role },
+    audit.info(
+      {
+        event: 'api_key_created',
+        remote: ctx.session.remoteAddress,
+        by: ctx.session.principal?.subject,
+        key_id: created.info.id,
+        name,
+        role,
+      },
       'audit: API key created',
     );
     const { revoked_at: _revoked, ...info } = created.info;
@@ -74,7 +86,15 @@ export function registerKeyMethods(methods: MethodRegistry, keys: ApiKeyStore): 
         { id },
       );
     }
-    ctx.log.info({ event: 'api_key_revoked', key_id: id }, 'audit: API key revoked');
+    audit.info(
+      {
+        event: 'api_key_revoked',
+        remote: ctx.session.remoteAddress,
+        by: ctx.session.principal?.subject,
+        key_id: id,
+      },
+      'audit: API key revoked',
+    );
     return { id, revoked: true as const };
   });
 }

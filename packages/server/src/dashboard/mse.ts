@@ -80,6 +80,8 @@ class Producer {
       [
         ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-nostats'],
         ...['-fflags', 'nobuffer', '-flags', 'low_delay', '-rtsp_transport', 'tcp'],
+        // The SDP's sprop-parameter-sets say all -c copy needs: no seconds of probing.
+        ...['-probesize', '32', '-analyzeduration', '0'],
         ...['-i', options.readerUrl(path)],
         ...['-map', '0:v:0', '-c', 'copy', '-f', 'mp4'],
         ...['-movflags', 'empty_moov+default_base_moof+frag_every_frame', '-flush_packets', '1'],
