@@ -81,6 +81,9 @@ describe('the dashboard in Chromium', () => {
     assert.equal(await page.getByRole('button', { name: /Record/ }).count(), 0);
     assert.equal(await page.getByRole('link', { name: 'Admin' }).count(), 0);
     await shot(page, 'dashboard-phone');
+    const noSideScroll = () =>
+      page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+    assert.ok(await noSideScroll(), 'the grid scrolls sideways at 375 px');
     // A forged call on this page's session (its cookie opens the socket) is refused.
     const reply = await page.evaluate(
       () =>
@@ -107,6 +110,7 @@ describe('the dashboard in Chromium', () => {
     await page.getByRole('link', { name: 'Files' }).click();
     await page.getByRole('tab', { name: 'Recordings' }).waitFor();
     assert.equal(await page.getByRole('button', { name: 'Delete' }).count(), 0);
+    assert.ok(await noSideScroll(), 'the files page scrolls sideways at 375 px');
     await context.close();
   });
 
@@ -321,6 +325,32 @@ describe('the dashboard in Chromium', () => {
       const inPage = await page.evaluate(async (f) => (await fetch(f)).status, file.pathname);
       assert.equal(inPage, 401);
     });
+  });
+
+  it('works from the keyboard: sign-in, a dialog opened with Enter and closed with Escape', async () => {
+    const context = await newContext(d.browser);
+    const page = await context.newPage();
+    await page.goto(d.baseUrl);
+    await page.getByLabel('JWT or API key').waitFor();
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'token');
+    await page.keyboard.type(await d.t.token('operator'));
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Sign out' }).waitFor({ timeout: 10_000 });
+    const record = page.getByRole('button', { name: 'Record…' });
+    await record.focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: /Record/ });
+    await dialog.waitFor();
+    assert.equal(
+      await page.evaluate(() => document.activeElement?.closest('dialog') !== null),
+      true,
+      'focus did not move into the dialog',
+    );
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Record…');
+    await context.close();
   });
 
   it('shows a viewer the files with preview and download but no delete', async () => {
