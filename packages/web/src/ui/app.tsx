@@ -82,6 +82,30 @@ function SignedIn(props: { session: Session; onEnded: (notice: string | null) =>
     [],
   );
   useEffect(() => () => conn.close(), [conn]);
+  // The session ends by itself at the credential's expiry, and may end elsewhere (a revoked
+  // key): look at its expiry, and once a minute, so the page does not stay half signed in.
+  useEffect(() => {
+    const check = () =>
+      currentSession().then(
+        (current) => {
+          if (current === null) {
+            conn.close();
+            props.onEnded('Your session has ended: sign in again.');
+          }
+        },
+        () => undefined,
+      );
+    const timers: ReturnType<typeof setTimeout>[] = [];
+    const every = setInterval(check, 60_000);
+    if (session.expires_at !== null) {
+      const ms = Date.parse(session.expires_at) - Date.now() + 1000;
+      if (ms > 0 && ms < 2 ** 31 - 1) timers.push(setTimeout(check, ms));
+    }
+    return () => {
+      clearInterval(every);
+      for (const timer of timers) clearTimeout(timer);
+    };
+  }, [conn, session.expires_at]);
   const forcedPath = parseForcedPath(new URLSearchParams(location.search).get('player'));
   const value: AppContextValue = { conn, role: session.role, cameras, forcedPath, announce };
   const route = hash.replace(/^#/, '') || '/';

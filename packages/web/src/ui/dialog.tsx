@@ -12,14 +12,20 @@ export function Dialog(props: {
   wide?: boolean;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
+  // What had the focus when the dialog was first rendered (before any effect moved it).
+  const opener = useRef<HTMLElement | null | undefined>(undefined);
+  if (opener.current === undefined) opener.current = document.activeElement as HTMLElement | null;
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
-    const before = document.activeElement as HTMLElement | null;
     if (!dialog.open) dialog.showModal();
     return () => {
       if (dialog.open) dialog.close();
-      before?.focus();
+      const target = opener.current;
+      // After the dialog has left the page, so nothing takes the focus back from it.
+      setTimeout(() => {
+        if (target?.isConnected) target.focus();
+      }, 0);
     };
   }, []);
   return (

@@ -349,7 +349,19 @@ describe('the dashboard in Chromium', () => {
     );
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
-    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Record…');
+    // Focus goes back to the button that opened the dialog.
+    await page.waitForFunction(() => document.activeElement?.textContent === 'Record…', undefined, {
+      timeout: 5000,
+    });
+    await context.close();
+  });
+
+  it('goes back to the sign-in form when the credential expires', async () => {
+    const context = await newContext(d.browser);
+    const page = await context.newPage();
+    await signIn(page, d.baseUrl, await d.t.token('viewer', 3));
+    await page.getByText('Your session has ended: sign in again.').waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
     await context.close();
   });
 
