@@ -183,3 +183,35 @@ describe('dashboard sessions', () => {
     );
   });
 });
+
+describe('dashboard sessions behind a trusted proxy', () => {
+  it('marks the cookie Secure when the proxy says https, and checks Origin against its host', async () => {
+    const t = await startApp({ server: { trusted_proxies: ['127.0.0.1'] } });
+    try {
+      const port = t.app.addresses.api.port;
+      const body = JSON.stringify({ token: await t.token('viewer') });
+      const forwarded = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'cams.example' };
+      const reply = await request(port, 'POST', '/session', {
+        headers: {
+          'content-type': 'application/json',
+          origin: 'https://cams.example',
+          ...forwarded,
+        },
+        body,
+      });
+      assert.equal(reply.status, 200);
+      assert.match(String(reply.headers['set-cookie']?.[0]), /; Secure$/);
+      const plain = await request(port, 'POST', '/session', {
+        headers: {
+          'content-type': 'application/json',
+          origin: `http://127.0.0.1:${port}`,
+          ...forwarded,
+        },
+        body,
+      });
+      assert.equal(plain.status, 403);
+    } finally {
+      await t.stop();
+    }
+  });
+});
