@@ -30,6 +30,11 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard runs in browsers.
+    files: ['packages/web/src/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     // Each server module's index.ts is its public face: other modules import only that.
     files: ['packages/server/src/**/*.ts'],
     rules: {

@@ -10,6 +10,9 @@
  *   abuse    memory and descriptors under each abuse case; the cost of stream authentication
  *   python   the Python SDK: ping calls/s at C=1 and C=10, download_file beside curl
  *   sdk      the TypeScript SDK over a raw WebSocket (C=1, C=100), its downloads beside curl
+ *   live     the dashboard's MSE path: server CPU per live viewer, first fragment, latency
+ *   dashboard  the dashboard in Chromium: first frame and glass-to-glass latency per player
+ *            path, server CPU per MSE viewer, bundle size
  *
  * With no names, every section runs, one after the other (never at the same time: each
  * measures CPU, and two would disturb each other). Each writes .bench/<section>.json and
@@ -17,7 +20,7 @@
  * met; 1 when one could not run (the others still run and are written); 2 on bad usage.
  * Each section's settings come from the environment: see its file (rpc-bench.ts,
  * relay-bench.ts, media-bench.ts, cameras-bench.ts, capture-bench.ts, files-bench.ts,
- * abuse-bench.ts, python-bench.ts, sdk-bench.ts).
+ * abuse-bench.ts, python-bench.ts, sdk-bench.ts, live-bench.ts, dashboard-bench.ts).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,8 +29,10 @@ import { fileURLToPath } from 'node:url';
 import { abuseSection } from './abuse-bench.js';
 import { camerasSection } from './cameras-bench.js';
 import { captureSection } from './capture-bench.js';
+import { dashboardSection } from './dashboard-bench.js';
 import { filesSection } from './files-bench.js';
 import { killTracked } from './children.js';
+import { liveSection } from './live-bench.js';
 import { mediaSection } from './media-bench.js';
 import { pythonSection } from './python-bench.js';
 import { relaySection } from './relay-bench.js';
@@ -50,6 +55,8 @@ const SECTIONS: readonly Section[] = [
   abuseSection,
   pythonSection,
   sdkSection,
+  liveSection,
+  dashboardSection,
 ];
 
 function usage(): string {

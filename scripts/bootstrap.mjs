@@ -3,7 +3,8 @@
 //   1. check Node, 2. install the system packages the service needs (ffmpeg, v4l-utils;
 //   for tests also python3-websockets, python3-pytest and mypy, for the Python SDK)
 //   with apt-get when root, else print the exact command, 3. install npm dependencies
-//   when the lockfile changed, 4. build (incremental), 5. start / test / bench.
+//   when the lockfile changed, 4. build (incremental tsc, then the dashboard's bundle),
+//   5. start / test / bench. Tests and bench also need Chromium (the dashboard's tests).
 // Uses only Node's standard library: it runs before `npm ci`.
 //
 // `npm start` runs this with `exec`, so npm's child is this process, which then becomes
@@ -25,8 +26,8 @@ const SYSTEM_TOOLS = [
   { command: 'ffprobe', pkg: 'ffmpeg' },
   { command: 'v4l2-ctl', pkg: 'v4l-utils' },
 ];
-/** What `npm test` needs besides: Debian's Chromium, which the SDK's browser test drives. */
-const TEST_TOOLS = [{ command: 'chromium', pkg: 'chromium' }];
+/** What `npm test` and `npm run bench` need besides: Chromium, driven by the SDK's and the dashboard's tests. */
+const BROWSER_TOOLS = [{ command: 'chromium', pkg: 'chromium' }];
 /** What `npm run bench` needs besides: nginx and curl, to compare file downloads against. */
 const BENCH_TOOLS = [
   { command: 'nginx', pkg: 'nginx' },
@@ -136,6 +137,12 @@ function build() {
     [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'],
     'The TypeScript build',
   );
+  // The dashboard: esbuild bundles packages/web into packages/web/dist (checks its budget).
+  runOrFail(
+    process.execPath,
+    [join(root, 'packages', 'web', 'dist', 'scripts', 'bundle.js')],
+    'The dashboard bundle',
+  );
   say(`build ready (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 }
 
@@ -153,9 +160,9 @@ ensureSystemPackages({
   required: mode === 'test',
   tools:
     mode === 'bench'
-      ? [...SYSTEM_TOOLS, ...BENCH_TOOLS, ...PYTHON_TOOLS.slice(0, 1)]
+      ? [...SYSTEM_TOOLS, ...BENCH_TOOLS, ...BROWSER_TOOLS, ...PYTHON_TOOLS.slice(0, 1)]
       : mode === 'test'
-        ? [...SYSTEM_TOOLS, ...TEST_TOOLS, ...PYTHON_TOOLS]
+        ? [...SYSTEM_TOOLS, ...BROWSER_TOOLS, ...PYTHON_TOOLS]
         : SYSTEM_TOOLS,
 });
 ensureDependencies();

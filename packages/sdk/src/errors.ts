@@ -23,6 +23,7 @@ export const ErrorCodes = {
   storage_critical: -1010,
   invalid_filename: -1011,
   storage_unavailable: -1012,
+  api_key_not_found: -1013,
 } as const;
 
 export type ErrorKind = keyof typeof ErrorCodes;

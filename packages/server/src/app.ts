@@ -11,8 +11,12 @@ import {
   FailureThrottle,
   JwtService,
   StreamAccess,
-  authorizeRequest,
+  WebSessions,
+  credentialOf,
   guardRequest,
+  hashOf,
+  registerKeyMethods,
+  sessionCookie,
   registerAuthMethods,
   resolveJwtSecret,
 } from './auth/index.js';
@@ -31,6 +35,20 @@ import {
   registerCaptureMethods,
 } from './capture/index.js';
 import type { Config, ConfigStore, ReloadResult } from './config/index.js';
+import {
+  MseStreams,
+  authorizeDashboard,
+  dashboardBuilt,
+  defaultDashboardDir,
+  isSessionRequest,
+  isStreamRequest,
+  mseUpgrade,
+  sameOrigin,
+  serveDashboard,
+  serveStream,
+  sessionHandler,
+  type DashboardAuth,
+} from './dashboard/index.js';
 import {
   EXTENSIONS,
   FilesService,
@@ -51,6 +69,7 @@ import {
   createHttpServer,
   listen,
   sendJson,
+  targetQuery,
   type WsLimits,
 } from './transport/index.js';
 import { API_VERSION, VERSION } from './version.js';
@@ -111,6 +130,13 @@ export class App {
   readonly jwt: JwtService;
   readonly apiKeys: ApiKeyStore;
   readonly authenticator: Authenticator;
+  /** Dashboard sign-ins: session cookies and what they stand for. */
+  readonly sessions: WebSessions;
+  /** Live fMP4 for the dashboard's MediaSource players, one producer per camera. */
+  readonly mse: MseStreams;
+  /** Where the built dashboard is served from. */
+  readonly dashboardDir: string;
+  readonly #dashboardAuth: DashboardAuth;
   readonly media: MediaPlane;
   /** Who may read and publish streams: the media server asks it for every action. */
   readonly streamAccess: StreamAccess;
@@ -170,6 +196,12 @@ export class App {
       rateLimit: rateLimit(config),
     });
     registerAuthMethods(this.methods, this.authenticator);
+    registerKeyMethods(this.methods, this.apiKeys, audit);
+    this.sessions = new WebSessions({
+      authenticator: this.authenticator,
+      now,
+      max: config.server.max_dashboard_sessions,
+    });
 
     this.#dispatcher = new Dispatcher({
       registry: this.methods,
@@ -181,8 +213,28 @@ export class App {
     });
 
     this.clients = new ClientResolver(config.server.trusted_proxies);
+    this.#dashboardAuth = {
+      sessions: this.sessions,
+      authenticator: this.authenticator,
+      clients: this.clients,
+      audit,
+    };
     this.ws = new WsServer({
       clients: this.clients,
+      // A dashboard page connects signed in by its session cookie, from its own origin.
+      preauthenticate: (req) => {
+        const id = sessionCookie(req.headers.cookie);
+        if (id === undefined) return null;
+        if (!sameOrigin(req, this.clients)) {
+          return {
+            refuse: 403 as const,
+            message:
+              "Refused: a connection carrying the dashboard's session cookie must come from the service's own pages (Origin did not match).",
+          };
+        }
+        const principal = this.sessions.get(id);
+        return principal ? { principal, tag: hashOf(id) } : null;
+      },
       path: config.server.websocket_path,
       limits: wsLimits(config),
       handler: this.#dispatcher,
@@ -193,10 +245,16 @@ export class App {
     this.ws.on('close', () => this.metrics.setConnections(this.ws.size));
     this.ws.on('drop', (reason) => this.metrics.dropped('websocket', reason));
 
+    this.sessions.onEnd((hash) => this.ws.closeTagged(hash, 'the dashboard session has ended'));
+    this.dashboardDir = config.server.dashboard_dir ?? defaultDashboardDir();
+    const signIn = sessionHandler(this.#dashboardAuth, now);
     this.#apiServer = createHttpServer(
       config.server.tls,
       (req, res) => {
         if (isFileRequest(req)) return this.#downloads(req, res);
+        if (isSessionRequest(req)) return signIn(req, res);
+        if (isStreamRequest(req)) return this.#stream(req, res);
+        if (serveDashboard(this.dashboardDir, req, res)) return undefined;
         sendJson(res, 404, {
           error: `This is the camera service API port: connect a WebSocket to ${config.server.websocket_path}, or download files from /files/recordings/ and /files/snapshots/.`,
         });
@@ -208,7 +266,19 @@ export class App {
         maxConnections: config.server.max_http_connections,
       },
     );
-    this.#apiServer.on('upgrade', (req, socket, head) => this.ws.handleUpgrade(req, socket, head));
+    this.mse = new MseStreams({
+      readerUrl: (path) => this.media.readerUrl(path),
+      log: this.#log.child({ component: 'live' }),
+    });
+    const live = mseUpgrade({
+      auth: this.#dashboardAuth,
+      mse: this.mse,
+      hasPath: (path) => this.#hasPath(path),
+    });
+    this.#apiServer.on('upgrade', (req, socket, head) => {
+      if (isStreamRequest(req)) live(req, socket, head);
+      else this.ws.handleUpgrade(req, socket, head);
+    });
 
     this.#healthServer = createHttpServer(
       { cert: null, key: null },
@@ -349,8 +419,8 @@ export class App {
         recordings: { dir: this.files.recordings.dir, extensions: EXTENSIONS.recordings },
         snapshots: { dir: this.files.snapshots.dir, extensions: EXTENSIONS.snapshots },
       }),
-      authorize: (req, role) =>
-        authorizeRequest(req, role, this.authenticator, this.clients.address(req)),
+      // Header credentials, or the dashboard's session cookie.
+      authorize: (req, role) => authorizeDashboard(req, role, this.#dashboardAuth),
       audit: audit,
       log: this.#log.child({ component: 'files' }),
       maxDownloads: () => this.#config.current.server.max_downloads,
@@ -485,6 +555,17 @@ export class App {
       },
       'listening',
     );
+    const dashboard = `${config.server.tls.cert ? 'https' : 'http'}://${urlHost(api)}:${api.port}/`;
+    this.#log.info(
+      {
+        dashboard_url: dashboard,
+        dashboard_dir: this.dashboardDir,
+        built: dashboardBuilt(this.dashboardDir),
+      },
+      dashboardBuilt(this.dashboardDir)
+        ? `dashboard at ${dashboard}`
+        : `dashboard at ${dashboard} (not built yet: run npm run build)`,
+    );
     return this.#addresses;
   }
 
@@ -521,7 +602,7 @@ export class App {
   async #stop(): Promise<void> {
     this.health.setReady(false, 'the service is stopping');
     const timeoutMs = this.#config.current.server.shutdown_timeout_seconds * 1000;
-    await Promise.all([closeServer(this.#apiServer), this.ws.close(timeoutMs)]);
+    await Promise.all([closeServer(this.#apiServer), this.ws.close(timeoutMs), this.mse.close()]);
     // Recordings first: their files are finalised while the streams still run.
     this.#keepers.stop();
     await this.recordings.stop();
@@ -531,6 +612,40 @@ export class App {
     await closeServer(this.#healthServer);
     this.apiKeys.close();
     this.metrics.close();
+  }
+
+  /** Whether a camera streams at this path. */
+  #hasPath(path: string): boolean {
+    return this.cameras.list().some((camera) => camera.path === path);
+  }
+
+  /** A /streams/ request: authorised here, then proxied with the service's own credential. */
+  async #stream(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const result = await authorizeDashboard(req, 'viewer', this.#dashboardAuth, {
+      queryToken: true,
+    });
+    if (!result.ok) {
+      sendJson(res, result.status, { error: result.message }, result.headers);
+      return;
+    }
+    const query = new URLSearchParams(targetQuery(req.url));
+    await serveStream(
+      req,
+      res,
+      {
+        hasPath: (path) => this.#hasPath(path),
+        hlsBase: () => this.media.httpBase('hls')!,
+        webrtcBase: () => this.media.httpBase('webrtc'),
+        reader: () => this.media.credentials.reader,
+      },
+      {
+        principal: result.principal,
+        queryToken:
+          credentialOf(req) === undefined && sessionCookie(req.headers.cookie) === undefined
+            ? query.get('token')
+            : null,
+      },
+    );
   }
 
   #applyLive(config: Config): void {

@@ -3,7 +3,7 @@
  * (docs/api-reference.md) and of the SDK's generated types. A test proves the running
  * server registers exactly these.
  */
-import { authContracts } from './auth/index.js';
+import { authContracts, keyContracts } from './auth/index.js';
 import type { MethodContract } from './rpc/index.js';
 import { systemContracts } from './system/index.js';
 import { cameraContracts, cameraObject, cameraStatusUpdate } from './cameras/index.js';
@@ -13,6 +13,7 @@ import { mediaContracts } from './media/index.js';
 
 export const allContracts: readonly MethodContract[] = [
   ...authContracts,
+  ...keyContracts,
   ...systemContracts,
   ...mediaContracts,
   ...cameraContracts,

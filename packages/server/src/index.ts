@@ -10,6 +10,7 @@ export { ERROR_CODES, ServiceError } from './errors/index.js';
 export type { ErrorKind } from './errors/index.js';
 export { VERSION, API_VERSION } from './version.js';
 export { ApiKeyStore, JwtService } from './auth/index.js';
+export { decodeClockCode } from './cameras/index.js';
 export type { ApiKeyInfo, MintOptions } from './auth/index.js';
 export {
   MediaMtxClient,

@@ -28,6 +28,92 @@ export interface AuthenticateResult {
   session_id: string;
 }
 
+/** Lists the API keys, active and revoked, without their secrets. (role: admin) */
+export interface ListApiKeysParams {}
+
+export interface ListApiKeysResult {
+  /**
+   * Every key, oldest first.
+   */
+  keys: {
+    /**
+     * The key id: the 8 hex digits after `csk_` in the key.
+     */
+    id: string;
+    /**
+     * Who or what the key is for.
+     */
+    name: string;
+    /**
+     * What the key may do.
+     */
+    role: 'viewer' | 'operator' | 'admin';
+    /**
+     * When the key was created. (ISO 8601 UTC)
+     */
+    created_at: string;
+    revoked_at: string | null;
+  }[];
+  /**
+   * How many keys there are.
+   */
+  total: number;
+}
+
+/** Creates an API key and returns it: the only time its secret is shown. (role: admin) */
+export interface CreateApiKeyParams {
+  /**
+   * Who or what the key is for (unique among active keys).
+   */
+  name: string;
+  /**
+   * What it may do.
+   */
+  role: 'viewer' | 'operator' | 'admin';
+}
+
+export interface CreateApiKeyResult {
+  /**
+   * The key id: the 8 hex digits after `csk_` in the key.
+   */
+  id: string;
+  /**
+   * Who or what the key is for.
+   */
+  name: string;
+  /**
+   * What the key may do.
+   */
+  role: 'viewer' | 'operator' | 'admin';
+  /**
+   * When the key was created. (ISO 8601 UTC)
+   */
+  created_at: string;
+  /**
+   * The key, `csk_<id>_<secret>`: store it now, it is not shown again.
+   */
+  key: string;
+}
+
+/** Revokes an API key: the next call of every connection using it is refused. (role: admin) */
+export interface RevokeApiKeyParams {
+  /**
+   * The key id, as list_api_keys gives it (the 8 hex digits after `csk_`).
+   */
+  id: string;
+}
+
+export interface RevokeApiKeyResult {
+  /**
+   * The revoked key id.
+   */
+  id: string;
+  /**
+   * Always true: an unknown id is an error.
+   */
+  revoked: true;
+}
+
 /** Checks that the server answers. Returns "pong". (role: viewer) */
 export interface PingParams {}
 
@@ -1301,6 +1387,9 @@ export interface RecordingStatusUpdateNotification {
 /** Every method: its params and result. */
 export interface Methods {
   authenticate: { params: AuthenticateParams; result: AuthenticateResult };
+  list_api_keys: { params: ListApiKeysParams; result: ListApiKeysResult };
+  create_api_key: { params: CreateApiKeyParams; result: CreateApiKeyResult };
+  revoke_api_key: { params: RevokeApiKeyParams; result: RevokeApiKeyResult };
   ping: { params: PingParams; result: PingResult };
   get_server_info: { params: GetServerInfoParams; result: GetServerInfoResult };
   get_status: { params: GetStatusParams; result: GetStatusResult };

@@ -11,7 +11,8 @@ export { authorizeRequest, credentialOf, guardRequest } from './http.js';
 export type { HttpAuthResult } from './http.js';
 export { JwtService, parseTtl } from './jwt.js';
 export type { MintOptions, VerifiedToken } from './jwt.js';
-export { PERMISSIONS, registerAuthMethods } from './methods.js';
+export { PERMISSIONS, registerAuthMethods, registerKeyMethods } from './methods.js';
+export { createApiKey, keyContracts, listApiKeys, revokeApiKey } from './key-contracts.js';
 export { MIN_SECRET_BYTES, devSecretPath, resolveJwtSecret } from './secret.js';
 export { TokenBucket } from './token-bucket.js';
 export { writeFileAtomic } from './atomic-file.js';
@@ -25,3 +26,5 @@ export type {
   StreamAuthRequest,
   StreamDecision,
 } from './stream-access.js';
+export { SESSION_COOKIE, WebSessions, hashOf, sessionCookie } from './sessions.js';
+export type { WebSessionsOptions } from './sessions.js';

@@ -23,7 +23,7 @@ export function declaredCamera(declared: DeclaredCamera): {
     since: Date.now(),
   };
   if ('test_pattern' in declared) {
-    const { size, fps, clock } = declared.test_pattern;
+    const { size, fps, clock, clock_code: clockCode } = declared.test_pattern;
     const [width, height] = size.split('x').map(Number) as [number, number];
     return {
       camera: {
@@ -33,7 +33,7 @@ export function declaredCamera(declared: DeclaredCamera): {
         mode: { width, height, fps, format: null },
         capabilities: { formats: ['H264'], resolutions: [size], frame_rates: [fps] },
       },
-      source: { kind: 'test_pattern', size, fps, clock },
+      source: { kind: 'test_pattern', size, fps, clock, clockCode: clockCode ?? false },
     };
   }
   return {

@@ -22,3 +22,4 @@ export type { WatchFactory } from './discovery.js';
 export * from './probe-parse.js';
 export * from './capture-mode.js';
 export { DEVELOPMENT_TEST_PATTERN, effectiveCameras } from './defaults.js';
+export { CLOCK_CODE_BITS, clockCodeBlock, decodeClockCode } from './clock-code.js';

@@ -102,6 +102,10 @@ const serverSchema = z.strictObject({
   keepalive_interval_seconds: positiveSeconds('the ping interval').default(30),
   shutdown_timeout_seconds: positiveSeconds('the graceful shutdown limit').default(4),
   public_host: host.nullable().default(null),
+  /** Where the built dashboard is (packages/web/dist); null: beside the server package. */
+  dashboard_dir: path.nullable().default(null),
+  /** Dashboard sign-ins kept at once; a new one ends the oldest. */
+  max_dashboard_sessions: positiveInt('the number of dashboard sessions').default(1000),
   tls: tlsSchema.prefault({}),
 });
 
@@ -321,6 +325,8 @@ const declaredCameraSchema = z.union(
         fps: positiveInt('frames per second').default(10),
         /** Burn the wall-clock time into the picture (needs a font, as Debian's ffmpeg has). */
         clock: z.boolean({ error: 'expected true or false' }).default(true),
+        /** Draw the wall-clock milliseconds as blocks a program reads back (cameras/clock-code.ts). */
+        clock_code: z.boolean({ error: 'expected true or false' }).optional(),
       }),
     }),
     z.strictObject({

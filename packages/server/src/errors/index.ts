@@ -22,7 +22,8 @@ export type ErrorKind =
   | 'storage_low'
   | 'storage_critical'
   | 'invalid_filename'
-  | 'storage_unavailable';
+  | 'storage_unavailable'
+  | 'api_key_not_found';
 
 /** JSON-RPC error codes by kind: the single table (SPEC section 4). */
 export const ERROR_CODES: Readonly<Record<ErrorKind, number>> = {
@@ -46,6 +47,8 @@ export const ERROR_CODES: Readonly<Record<ErrorKind, number>> = {
   invalid_filename: -1011,
   /** A media directory is missing, unreadable or not writable. */
   storage_unavailable: -1012,
+  /** revoke_api_key with an id no active key has. */
+  api_key_not_found: -1013,
 };
 
 /**
@@ -86,6 +89,7 @@ export const ERROR_MEANINGS: Readonly<Record<ErrorKind, string>> = {
     'The file name is not a plain name with an accepted extension, or a file of that name exists already.',
   storage_unavailable:
     'A media directory is missing, unreadable or not writable; `data.directory` names its configuration key.',
+  api_key_not_found: 'No active API key has that id; list_api_keys lists the keys.',
 };
 
 export type ErrorData = Record<string, unknown>;

@@ -37,7 +37,14 @@ export type CameraSource =
       /** ffmpeg's -framerate when it is not a whole number of fps (e.g. "2997/100"). */
       framerate?: string;
     }
-  | { kind: 'test_pattern'; size: string; fps: number; clock?: boolean };
+  | {
+      kind: 'test_pattern';
+      size: string;
+      fps: number;
+      clock?: boolean;
+      /** Draw the machine-readable wall clock (cameras/clock-code.ts) across the top. */
+      clockCode?: boolean;
+    };
 
 export interface PublishCommandOptions {
   source: CameraSource;
@@ -67,16 +74,54 @@ function sourceFps(source: CameraSource): number | undefined {
   return source.fps === undefined ? undefined : Math.max(1, Math.round(source.fps));
 }
 
+/**
+ * The test pattern's machine-readable clock (decoded by cameras/clock-code.ts, which
+ * documents the encoding): 40 blocks of floor(width / 40) pixels across the top.
+ */
+const CODE_BITS = 40;
+
+function clockCodeBlock(width: number): number {
+  return Math.max(1, Math.floor(width / CODE_BITS));
+}
+
+/**
+ * The ffmpeg filters that draw the code, to follow the source in a filter chain: they
+ * stamp each frame with the wall clock as it leaves `realtime` (which paces the
+ * generator, in place of `-re`), draw the strip, and give the frames back their own
+ * timestamps. The expression language has no clock of its own; `setpts` has RTCTIME.
+ */
+function clockCodeFilters(width: number): string[] {
+  const block = clockCodeBlock(width);
+  const filters = [
+    'realtime',
+    'settb=1/1000',
+    'setpts=RTCTIME/1000',
+    `drawbox=x=0:y=0:w=${block * CODE_BITS}:h=${block}:color=black:t=fill`,
+  ];
+  for (let i = 0; i < CODE_BITS; i += 1) {
+    const weight = 2 ** (CODE_BITS - 1 - i);
+    filters.push(
+      `drawbox=x=${i * block}:y=0:w=${block}:h=${block}:color=white:t=fill:enable=mod(floor(floor(t*1000+0.5)/${weight})\\,2)`,
+    );
+  }
+  filters.push('setpts=PTS-STARTPTS');
+  return filters;
+}
+
 function inputArgs(source: CameraSource): string[] {
   if (source.kind === 'test_pattern') {
     const filters = [`testsrc2=size=${source.size}:rate=${source.fps}`];
+    const width = Number(source.size.split('x')[0]);
+    // The code strip paces the generator itself (its `realtime` filter) in place of -re.
+    if (source.clockCode) filters.push(...clockCodeFilters(width));
     if (source.clock ?? true) {
       // A burnt-in wall clock shows at a glance that the picture is live and how late it is.
+      const y = source.clockCode ? clockCodeBlock(width) + 8 : 8;
       filters.push(
-        "drawtext=text='%{localtime\\:%T}':x=8:y=8:fontsize=16:fontcolor=white:box=1:boxcolor=black@0.6",
+        `drawtext=text='%{localtime\\:%T}':x=8:y=${y}:fontsize=16:fontcolor=white:box=1:boxcolor=black@0.6`,
       );
     }
-    return ['-re', '-f', 'lavfi', '-i', filters.join(',')];
+    return [...(source.clockCode ? [] : ['-re']), '-f', 'lavfi', '-i', filters.join(',')];
   }
   const args = ['-f', 'v4l2'];
   if (source.inputFormat) args.push('-input_format', source.inputFormat);

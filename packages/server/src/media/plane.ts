@@ -324,6 +324,16 @@ export class MediaPlane {
     );
   }
 
+  /**
+   * http://host:port where the service itself reaches the media plane's HLS or WebRTC
+   * (WHEP) server, for the dashboard's proxy; null when it has none (WebRTC on the relay).
+   */
+  httpBase(kind: 'hls' | 'webrtc'): string | null {
+    const running = this.#started();
+    const port = kind === 'hls' ? running.ports.hls : running.ports.webrtc;
+    return port === null ? null : `http://${urlHost(running.rtspHost)}:${port}`;
+  }
+
   /** URLs for a client, on the host name it used to reach the service (or public_host). */
   streamUrls(path: string, client: ClientView): StreamUrls {
     return streamUrls(path, client, {

@@ -46,6 +46,20 @@ export class ClientResolver {
     return this.resolve(req).address;
   }
 
+  /**
+   * The origin the client reached the service at (`https://box.local:8002`), from its Host
+   * header (or a trusted proxy's X-Forwarded-Host and -Proto): what a browser's Origin
+   * header says for a page of this service. Null without a usable Host.
+   */
+  ownOrigin(req: IncomingMessage): string | null {
+    const { secure } = this.resolve(req);
+    const peer = normalize(req.socket.remoteAddress ?? 'unknown');
+    const trusted = this.#proxies.length > 0 && !!req.socket.remoteAddress && this.#trust(peer, 0);
+    const authority = (trusted && lastValue(req.headers['x-forwarded-host'])) || req.headers.host;
+    if (!authority || !/^[A-Za-z0-9.\-[\]:]+$/.test(authority)) return null;
+    return `${secure ? 'https' : 'http'}://${authority.toLowerCase()}`;
+  }
+
   resolve(req: IncomingMessage): ClientInfo {
     const peer = normalize(req.socket.remoteAddress ?? 'unknown');
     const direct = {

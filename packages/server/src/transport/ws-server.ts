@@ -76,6 +76,15 @@ export interface WsServerOptions {
   now?: () => number;
   /** Who a handshake comes from (trusted proxies); default: the socket and Host header. */
   clients?: ClientResolver;
+  /**
+   * Decides on a handshake before it is accepted: a principal starts the connection
+   * authenticated (a dashboard session cookie), `tag` names what it came from (so
+   * `closeTagged` ends those connections when the session ends), a refusal answers the
+   * handshake with its status; null changes nothing.
+   */
+  preauthenticate?: (
+    req: IncomingMessage,
+  ) => { principal: Principal; tag: string } | { refuse: 403; message: string } | null;
 }
 
 export class Session implements RpcSession {
@@ -87,6 +96,8 @@ export class Session implements RpcSession {
   /** Whether the client reached the service over TLS (itself or through its proxy). */
   readonly secure: boolean;
   principal: Principal | null = null;
+  /** What authenticated it at the handshake (a dashboard session), if anything did. */
+  tag: string | null = null;
   /** Seen a pong or a message since the last ping. */
   alive = true;
   inflight = 0;
@@ -117,6 +128,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #clients: ClientResolver;
+  readonly #preauthenticate: WsServerOptions['preauthenticate'];
   /** Refusals are logged once a second at most, whatever rate they come at. */
   readonly #refusals = new LogThrottle();
   /** Open connections per remote address, for the per-address cap. */
@@ -133,6 +145,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     this.#limits = { ...options.limits };
     this.#now = options.now ?? Date.now;
     this.#clients = options.clients ?? new ClientResolver();
+    this.#preauthenticate = options.preauthenticate;
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.#limits.maxMessageBytes,
@@ -244,7 +257,28 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       );
       return;
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, client));
+    const pre = this.#preauthenticate?.(req) ?? null;
+    if (pre && 'refuse' in pre) {
+      this.#logRefusal(
+        'bad_request',
+        { remote },
+        'connection refused: foreign Origin with a session cookie',
+      );
+      rejectSocket(socket, pre.refuse, 'Forbidden', { error: pre.message });
+      return;
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, client, pre));
+  }
+
+  /** Closes the connections authenticated at their handshake by `tag` (a session that ended). */
+  closeTagged(tag: string, reason: string): void {
+    for (const session of this.#sessions) {
+      if (session.tag !== tag || session.closing) continue;
+      session.principal = null;
+      session.closing = true;
+      session.socket.close(4401, reason.slice(0, 120));
+      setTimeout(() => session.socket.terminate(), CLOSE_GRACE_MS).unref();
+    }
   }
 
   #logRefusal(reason: DropReason, fields: Record<string, unknown>, message: string): void {
@@ -375,16 +409,30 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
   }
 
-  #accept(ws: WebSocket, client: ClientInfo): void {
+  #accept(
+    ws: WebSocket,
+    client: ClientInfo,
+    pre: { principal: Principal; tag: string } | null = null,
+  ): void {
     const remote = client.address;
     if (this.#closing || this.#live().length >= this.#limits.maxConnections) {
       ws.close(1013, 'connection limit reached, try again later');
       return;
     }
     const session = new Session(ws, client, this.#log);
+    if (pre) {
+      session.principal = pre.principal;
+      session.tag = pre.tag;
+    }
     this.#sessions.add(session);
     this.#perIp.set(remote, (this.#perIp.get(remote) ?? 0) + 1);
-    session.log.info({ connections: this.#sessions.size }, 'client connected');
+    session.log.info(
+      {
+        connections: this.#sessions.size,
+        ...(pre && { role: pre.principal.role, via: 'session_cookie' }),
+      },
+      'client connected',
+    );
     const deadline = this.#limits.authTimeoutMs;
     session.authTimer = setTimeout(() => {
       if (session.principal !== null) return;

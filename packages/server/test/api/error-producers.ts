@@ -267,6 +267,23 @@ export const PRODUCERS: Record<string, Partial<Record<ErrorKind, Producer>>> = {
       message: /storage use cannot be measured/,
     },
   },
+  create_api_key: {
+    invalid_params: {
+      scene: 'service',
+      call: async (s) => {
+        await s.admin.request('create_api_key', { name: 'twice', role: 'viewer' });
+        return s.admin.request('create_api_key', { name: 'twice', role: 'viewer' });
+      },
+      message: /An active key named "twice" exists/,
+    },
+  },
+  revoke_api_key: {
+    api_key_not_found: {
+      scene: 'service',
+      call: (s) => s.admin.request('revoke_api_key', { id: '0badc0de' }),
+      message: /^No active API key has the id 0badc0de/,
+    },
+  },
   set_retention_policy: {
     invalid_params: {
       scene: 'service',

@@ -37,7 +37,14 @@ const SAMPLE_PARAMS: Record<string, (credential: string) => Record<string, unkno
   get_storage_info: () => ({}),
   set_retention_policy: () => ({ policy_type: 'manual', enabled: false }),
   cleanup_old_files: () => ({}),
+  list_api_keys: () => ({}),
+  create_api_key: () => ({ name: `matrix-key-${(doomedCounter += 1)}`, role: 'viewer' }),
+  // Keys made in before(): each call revokes one of its own.
+  revoke_api_key: () => ({ id: doomedKeys.shift() ?? '00000000' }),
 };
+
+/** Key ids for revoke_api_key's calls, one each. */
+const doomedKeys: string[] = [];
 
 /** A fresh file name per delete call: an allowed delete must find its file. */
 let doomedCounter = 0;
@@ -87,6 +94,9 @@ describe('authorization matrix', () => {
       'not really a recording',
     );
     writeFileSync(join(t.config.storage.snapshots_dir, 'matrix-info.jpg'), 'not really a JPEG');
+    for (let i = 1; i <= 100; i += 1) {
+      doomedKeys.push(t.app.apiKeys.create({ name: `doomed-key-${i}`, role: 'viewer' }).info.id);
+    }
     for (const role of ROLES) {
       // Roles come as a JWT for viewer/admin and as an API key for operator: both paths are covered.
       credentials.set(

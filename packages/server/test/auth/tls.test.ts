@@ -65,7 +65,7 @@ describe('TLS', () => {
 
       const status = await new Promise<number>((resolve, reject) => {
         https
-          .get(t.wsUrl.replace('wss', 'https').replace('/ws', '/'), { ca }, (res) => {
+          .get(t.wsUrl.replace('wss', 'https').replace('/ws', '/no-such-page'), { ca }, (res) => {
             res.resume();
             resolve(res.statusCode ?? 0);
           })
