@@ -165,6 +165,72 @@ class AuthenticateResult(TypedDict):
     session_id: str
 
 
+class ListApiKeysParams(TypedDict):
+    """The params of list_api_keys. No params."""
+
+
+class ListApiKeysResultKeysItem(TypedDict):
+    #: The key id: the 8 hex digits after `csk_` in the key.
+    id: str
+    #: Who or what the key is for.
+    name: str
+    #: What the key may do.
+    role: Literal["viewer", "operator", "admin"]
+    #: When the key was created. (ISO 8601 UTC)
+    created_at: str
+    #: When the key was revoked; null while it is active.
+    revoked_at: Optional[str]
+
+
+class ListApiKeysResult(TypedDict):
+    """The result of list_api_keys."""
+
+    #: Every key, oldest first.
+    keys: List[ListApiKeysResultKeysItem]
+    #: How many keys there are.
+    total: int
+
+
+class CreateApiKeyParams(TypedDict):
+    """The params of create_api_key."""
+
+    #: Who or what the key is for (unique among active keys).
+    name: str
+    #: What it may do.
+    role: Literal["viewer", "operator", "admin"]
+
+
+class CreateApiKeyResult(TypedDict):
+    """The result of create_api_key."""
+
+    #: The key id: the 8 hex digits after `csk_` in the key.
+    id: str
+    #: Who or what the key is for.
+    name: str
+    #: What the key may do.
+    role: Literal["viewer", "operator", "admin"]
+    #: When the key was created. (ISO 8601 UTC)
+    created_at: str
+    #: The key, `csk_<id>_<secret>`: store it now, it is not shown again.
+    key: str
+
+
+class RevokeApiKeyParams(TypedDict):
+    """The params of revoke_api_key."""
+
+    #: The key id, as list_api_keys gives it (the 8 hex digits after `csk_`).
+    id: str
+
+
+class RevokeApiKeyResult(TypedDict):
+    """The result of revoke_api_key."""
+
+    #: The revoked key id.
+    id: str
+    #: Always true: an unknown id is an error.
+    revoked: Literal[True]
+
+
 class PingParams(TypedDict):
     """The params of ping. No params."""
 
@@ -783,6 +849,13 @@ class StorageUnavailable(RpcError):
     default_code = -1012
 
 
+class ApiKeyNotFound(RpcError):
+    """No active API key has that id; list_api_keys lists the keys."""
+
+    kind = "api_key_not_found"
+    default_code = -1013
+
+
 class AuthenticationFailed(RpcError):
     """No valid credential: the connection has not authenticated, or the token is invalid, expired or revoked (`data.reason`). Authenticate again."""
 
@@ -851,6 +924,7 @@ ERROR_CLASSES: Dict[int, type[RpcError]] = {
     -1010: StorageCritical,
     -1011: InvalidFilename,
     -1012: StorageUnavailable,
+    -1013: ApiKeyNotFound,
     -32001: AuthenticationFailed,
     -32002: RateLimited,
     -32003: PermissionDenied,
@@ -865,6 +939,9 @@ ERROR_CLASSES: Dict[int, type[RpcError]] = {
 #: Every JSON-RPC method of the API, in the contracts' order.
 METHODS: tuple[str, ...] = (
     "authenticate",
+    "list_api_keys",
+    "create_api_key",
+    "revoke_api_key",
     "ping",
     "get_server_info",
     "get_status",
@@ -889,6 +966,9 @@ METHODS: tuple[str, ...] = (
 #: The role each method needs ("public": none).
 METHOD_ROLES: Dict[str, str] = {
     "authenticate": "public",
+    "list_api_keys": "admin",
+    "create_api_key": "admin",
+    "revoke_api_key": "admin",
     "ping": "viewer",
     "get_server_info": "admin",
     "get_status": "admin",
@@ -950,6 +1030,75 @@ class GeneratedMethods:
         """
         params: Dict[str, Any] = {"auth_token": auth_token}
         return cast(AuthenticateResult, await self.call("authenticate", params, timeout=timeout))
+
+    async def list_api_keys(self, *, timeout: Optional[float] = None) -> ListApiKeysResult:
+        """Lists the API keys, active and revoked, without their secrets.
+
+        Role: admin or above.
+
+        Raises:
+            AuthenticationFailed (-32001): The connection has not authenticated, its credential
+                expired or was revoked, or an `auth_token` in the params is refused.
+            RateLimited (-32002): The connection calls faster than its rate limit.
+            PermissionDenied (-32003): The credential's role is below admin.
+            InvalidParams (-32602): Any parameter is given: the method takes none.
+            InternalError (-32603): The server failed unexpectedly.
+        """
+        params: Dict[str, Any] = {}
+        return cast(ListApiKeysResult, await self.call("list_api_keys", params, timeout=timeout))
+
+    async def create_api_key(
+        self,
+        name: str,
+        role: Literal["viewer", "operator", "admin"],
+        *,
+        timeout: Optional[float] = None,
+    ) -> CreateApiKeyResult:
+        """Creates an API key and returns it: the only time its secret is shown.
+
+        The key works at once (authenticate, `X-API-Key`, streams); the service keeps only a
+        keyed hash of it. Names are unique among active keys.
+
+        Role: admin or above.
+
+        Args:
+            name: Who or what the key is for (unique among active keys).
+            role: What it may do.
+
+        Raises:
+            AuthenticationFailed (-32001): The connection has not authenticated, its credential
+                expired or was revoked, or an `auth_token` in the params is refused.
+            RateLimited (-32002): The connection calls faster than its rate limit.
+            PermissionDenied (-32003): The credential's role is below admin.
+            InvalidParams (-32602): A parameter is missing, unknown or outside its limits. Also:
+                An active key has that name already, or the name or role is not valid.
+            InternalError (-32603): The server failed unexpectedly.
+        """
+        params: Dict[str, Any] = {"name": name, "role": role}
+        return cast(CreateApiKeyResult, await self.call("create_api_key", params, timeout=timeout))
+
+    async def revoke_api_key(self, id: str, *, timeout: Optional[float] = None) -> RevokeApiKeyResult:
+        """Revokes an API key: the next call of every connection using it is refused.
+
+        Connections and dashboard sessions signed in with the key end at their next call
+        (-32001); the key stays listed with its `revoked_at`.
+
+        Role: admin or above.
+
+        Args:
+            id: The key id, as list_api_keys gives it (the 8 hex digits after `csk_`).
+
+        Raises:
+            ApiKeyNotFound (-1013): No active key has that id (unknown, or revoked already).
+            AuthenticationFailed (-32001): The connection has not authenticated, its credential
+                expired or was revoked, or an `auth_token` in the params is refused.
+            RateLimited (-32002): The connection calls faster than its rate limit.
+            PermissionDenied (-32003): The credential's role is below admin.
+            InvalidParams (-32602): A parameter is missing, unknown or outside its limits.
+            InternalError (-32603): The server failed unexpectedly.
+        """
+        params: Dict[str, Any] = {"id": id}
+        return cast(RevokeApiKeyResult, await self.call("revoke_api_key", params, timeout=timeout))
 
     async def ping(self, *, timeout: Optional[float] = None) -> Literal["pong"]:
         """Checks that the server answers. Returns "pong".

@@ -40,6 +40,12 @@ async def _stop_recording(c: Client, state: Dict[str, Any]) -> Any:
     return result
 
 
+async def _create_api_key(c: Client, state: Dict[str, Any]) -> Any:
+    result = await c.create_api_key("roundtrip", "viewer")
+    state["key_id"] = result["id"]
+    return result
+
+
 # In this order: the later ones use what the earlier ones made.
 CASES: Dict[str, Case] = {
     "authenticate": lambda c, s: c.authenticate(s["token"]),
@@ -62,6 +68,9 @@ CASES: Dict[str, Case] = {
     "get_storage_info": lambda c, s: c.get_storage_info(),
     "set_retention_policy": lambda c, s: c.set_retention_policy(policy_type="age", enabled=False, max_age_days=30),
     "cleanup_old_files": lambda c, s: c.cleanup_old_files(),
+    "create_api_key": _create_api_key,
+    "list_api_keys": lambda c, s: c.list_api_keys(),
+    "revoke_api_key": lambda c, s: c.revoke_api_key(s["key_id"]),
 }
 
 

@@ -16,6 +16,9 @@ export interface CallOptions {
 /** Every error kind each method can raise (RpcError.kind), from its contract. */
 export const METHOD_ERRORS = {
   authenticate: ['authentication_failed', 'internal_error', 'invalid_params', 'rate_limited'],
+  list_api_keys: ['authentication_failed', 'internal_error', 'invalid_params', 'permission_denied', 'rate_limited'],
+  create_api_key: ['authentication_failed', 'internal_error', 'invalid_params', 'permission_denied', 'rate_limited'],
+  revoke_api_key: ['api_key_not_found', 'authentication_failed', 'internal_error', 'invalid_params', 'permission_denied', 'rate_limited'],
   ping: ['authentication_failed', 'internal_error', 'invalid_params', 'rate_limited'],
   get_server_info: ['authentication_failed', 'internal_error', 'invalid_params', 'permission_denied', 'rate_limited'],
   get_status: ['authentication_failed', 'internal_error', 'invalid_params', 'permission_denied', 'rate_limited'],
@@ -43,6 +46,9 @@ export type MethodErrorKind<M extends Api.MethodName> = (typeof METHOD_ERRORS)[M
 /** Every method, by its SDK name. */
 export const SDK_METHODS = {
   authenticate: 'authenticate',
+  list_api_keys: 'listApiKeys',
+  create_api_key: 'createApiKey',
+  revoke_api_key: 'revokeApiKey',
   ping: 'ping',
   get_server_info: 'getServerInfo',
   get_status: 'getStatus',
@@ -80,6 +86,30 @@ export abstract class GeneratedMethods<
    */
   authenticate(params: Api.AuthenticateParams, options?: CallOptions): Promise<Api.AuthenticateResult> {
     return this.call('authenticate', params, options);
+  }
+
+  /**
+   * Lists the API keys, active and revoked, without their secrets. Role: admin. `list_api_keys`.
+   * @throws RpcError of kind authentication_failed, internal_error, invalid_params, permission_denied, rate_limited; ConnectionError; TimeoutError.
+   */
+  listApiKeys(options?: CallOptions): Promise<Api.ListApiKeysResult> {
+    return this.call('list_api_keys', {}, options);
+  }
+
+  /**
+   * Creates an API key and returns it: the only time its secret is shown. Role: admin. `create_api_key`.
+   * @throws RpcError of kind authentication_failed, internal_error, invalid_params, permission_denied, rate_limited; ConnectionError; TimeoutError.
+   */
+  createApiKey(params: Api.CreateApiKeyParams, options?: CallOptions): Promise<Api.CreateApiKeyResult> {
+    return this.call('create_api_key', params, options);
+  }
+
+  /**
+   * Revokes an API key: the next call of every connection using it is refused. Role: admin. `revoke_api_key`.
+   * @throws RpcError of kind api_key_not_found, authentication_failed, internal_error, invalid_params, permission_denied, rate_limited; ConnectionError; TimeoutError.
+   */
+  revokeApiKey(params: Api.RevokeApiKeyParams, options?: CallOptions): Promise<Api.RevokeApiKeyResult> {
+    return this.call('revoke_api_key', params, options);
   }
 
   /**

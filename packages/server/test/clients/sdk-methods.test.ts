@@ -94,6 +94,11 @@ describe('the SDK methods, generated from the contracts', () => {
         client.setRetentionPolicy({ policy_type: 'manual', enabled: false }),
       );
       await record('cleanup_old_files', () => client.cleanupOldFiles());
+      const key = await record('create_api_key', () =>
+        client.createApiKey({ name: 'roundtrip', role: 'viewer' }),
+      );
+      await record('list_api_keys', () => client.listApiKeys());
+      await record('revoke_api_key', () => client.revokeApiKey({ id: key.id }));
       await record('delete_recording', () => client.deleteRecording({ filename: recording }));
       await record('delete_snapshot', () => client.deleteSnapshot({ filename: shot.filename }));
 
