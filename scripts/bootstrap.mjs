@@ -24,6 +24,20 @@ const SYSTEM_TOOLS = [
   { command: 'ffprobe', pkg: 'ffmpeg' },
   { command: 'v4l2-ctl', pkg: 'v4l-utils' },
 ];
+/**
+ * What `npm test` needs besides, for the package tests (issue 17): building the .deb
+ * (dpkg-dev, with binutils' strip), lintian, systemd-analyze, shellcheck, and debootstrap
+ * with zstd for the cached Debian 12 root the package is installed into.
+ */
+const PACKAGE_TOOLS = [
+  { command: 'dpkg-shlibdeps', pkg: 'dpkg-dev' },
+  { command: 'strip', pkg: 'binutils' },
+  { command: 'lintian', pkg: 'lintian' },
+  { command: 'systemd-analyze', pkg: 'systemd' },
+  { command: 'shellcheck', pkg: 'shellcheck' },
+  { command: 'debootstrap', pkg: 'debootstrap' },
+  { command: 'zstd', pkg: 'zstd' },
+];
 /** What `npm run bench` needs besides: nginx, to compare file downloads against. */
 const BENCH_TOOLS = [{ command: 'nginx', pkg: 'nginx' }];
 
@@ -127,7 +141,12 @@ if (!['start', 'test', 'bench'].includes(mode))
   fail('usage: bootstrap.mjs start|test|bench [args...]');
 ensureSystemPackages({
   required: mode === 'test',
-  tools: mode === 'bench' ? [...SYSTEM_TOOLS, ...BENCH_TOOLS] : SYSTEM_TOOLS,
+  tools:
+    mode === 'bench'
+      ? [...SYSTEM_TOOLS, ...BENCH_TOOLS]
+      : mode === 'test'
+        ? [...SYSTEM_TOOLS, ...PACKAGE_TOOLS]
+        : SYSTEM_TOOLS,
 });
 ensureDependencies();
 build();

@@ -24,7 +24,7 @@ remove_program() {
 	if [ -d /run/systemd/system ]; then
 		systemctl disable --now camera-service.service >/dev/null 2>&1 || true
 	fi
-	rm -rf /usr/lib/camera-service
+	rm -rf /usr/lib/camera-service /usr/share/doc/camera-service
 	while read -r file; do
 		rm -f "$ROOT$file"
 	done <"$HERE/files.list"

@@ -3,13 +3,14 @@
  * mount and PID namespaces (`unshare --mount --pid --fork`): every mount made here, and
  * every process started in the root, ends with this process, whatever happens.
  *
- *   node chroot-scenario.js ROOT_TARBALL APT_ARCHIVES WORK_DIR DEB_V1 DEB_V2
+ *   node chroot-scenario.js ROOT_TARBALL APT_ARCHIVES WORK_DIR DEB_V1 DEB_V2 INSTALL_TARBALL
  *
  * apt installs the package (with ffmpeg and v4l-utils from the archive); the service runs
  * from the unit's ExecStart as its User (systemd does not run in a chroot), answers
  * /health/ready and `/`, and takes a snapshot of a declared test pattern; an upgrade to
  * DEB_V2 keeps the edited conffile, the API keys, the secret and the media; purge removes
- * everything. Each step prints one JSON line ({"step", ...facts}); a failed check throws,
+ * everything; then the tarball's install.sh installs it without dpkg, runs it, upgrades
+ * in place keeping the configuration, and --purge removes it. Each step prints one JSON line ({"step", ...facts}); a failed check throws,
  * and the exit status says so.
  */
 import assert from 'node:assert/strict';
@@ -27,7 +28,8 @@ import { createServer } from 'node:net';
 import { basename, join } from 'node:path';
 import WebSocket from 'ws';
 
-const [tarball, archives, work, debV1, debV2] = process.argv.slice(2) as [
+const [tarball, archives, work, debV1, debV2, installTarball] = process.argv.slice(2) as [
+  string,
   string,
   string,
   string,
@@ -429,6 +431,39 @@ async function main(): Promise<void> {
     'no unit link left',
   );
   report('purge', { left });
+
+  // The tarball: install.sh, as on a system without dpkg (ffmpeg is still installed).
+  mkdirSync(rootPath('/tmp/tarball'), { recursive: true });
+  sh('tar', ['-xzf', installTarball, '-C', rootPath('/tmp/tarball')]);
+  const [top] = readdirSync(rootPath('/tmp/tarball'));
+  const script = `/tmp/tarball/${top}/install.sh`;
+  const tarStarted = Date.now();
+  inRoot(['sh', script], { timeoutMs: 300_000 });
+  const tarInstallMs = Date.now() - tarStarted;
+  assert.match(inRoot(['id', 'camera-service']), /\(video\)/);
+  assert.equal(owner('/etc/camera-service/jwt-secret'), 'camera-service:camera-service 600');
+  writeFileSync(rootPath(CONFIG), edited);
+  const fromTarball = startService();
+  await waitReady(`http://127.0.0.1:${ports.health}/health/ready`, fromTarball);
+  assert.equal(await stopService(fromTarball), 0, fromTarball.output());
+  // Again, as an upgrade: the edited configuration stays, the new default lies beside it.
+  const rerun = inRoot(['sh', script], { timeoutMs: 300_000 });
+  assert.match(rerun, /kept your \/etc\/camera-service\/config\.yml/);
+  assert.equal(readFileSync(rootPath(CONFIG), 'utf8'), edited);
+  assert.equal(readFileSync(rootPath(`${CONFIG}.new`), 'utf8'), original);
+  inRoot(['sh', script, '--purge'], { timeoutMs: 120_000 });
+  const tarLeft = [
+    '/etc/camera-service',
+    STATE,
+    '/var/log/camera-service',
+    '/usr/lib/camera-service',
+    UNIT,
+    '/usr/bin/camera-service',
+    '/usr/share/doc/camera-service',
+  ].filter(present);
+  assert.deepEqual(tarLeft, [], 'install.sh --purge leaves nothing');
+  assert.equal(spawnSync('chroot', [ROOT, 'getent', 'passwd', 'camera-service']).status, 2);
+  report('tarball', { installMs: tarInstallMs, left: tarLeft });
 }
 
 main().then(

@@ -271,7 +271,7 @@ describe('the Debian package', { timeout: 40 * 60_000 }, () => {
   });
 
   it(
-    'installs into a fresh Debian 12 root with apt, runs as its user, upgrades keeping data, and purges clean',
+    'installs into a fresh Debian 12 root with apt (and with install.sh), runs as its user, upgrades keeping data, and purges clean',
     { timeout: 30 * 60_000 },
     async () => {
       const made = ensureRootTarball();
@@ -299,6 +299,7 @@ describe('the Debian package', { timeout: 40 * 60_000 }, () => {
           scenarioDir,
           deb1,
           deb2,
+          join(out, `camera-service-${V1}-linux-${arch}.tar.gz`),
         ],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
@@ -327,9 +328,11 @@ describe('the Debian package', { timeout: 40 * 60_000 }, () => {
         'run',
         'upgrade',
         'purge',
+        'tarball',
       ]);
       assert.equal(steps['config-error']?.['exit'], 78);
       assert.deepEqual(steps['purge']?.['left'], []);
+      assert.deepEqual(steps['tarball']?.['left'], []);
       removeTree(scenarioDir);
     },
   );
