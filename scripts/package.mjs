@@ -327,9 +327,16 @@ try {
       if (DEV_COMMANDS.has(command)) continue;
       const target = join(stage, 'usr', 'bin', command);
       writeFileSync(target, wrapper(command, join(pkg, file)), { mode: 0o755 });
-      const help = output(node, [join(app, pkg, file), '--help'], {
+      // The man page is the command's --help; a command that gives none gets a stub.
+      const asked = spawnSync(node, [join(app, pkg, file), '--help'], {
+        encoding: 'utf8',
+        timeout: 30_000,
         env: { ...process.env, CAMERA_SERVICE_CONFIG: '' },
       });
+      const help =
+        asked.status === 0 && asked.stdout.trim()
+          ? asked.stdout
+          : `${manifest.description ?? command}\n\nRun ${command} --help for its options.\n`;
       writeFileSync(
         join(man, `${command}.1.gz`),
         gzipSync(manPage(command, help, version), { level: 9 }),

@@ -22,6 +22,7 @@ import {
   mkdirSync,
   readFileSync,
   readdirSync,
+  renameSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
@@ -245,7 +246,15 @@ function aptInstall(deb: string): number {
   inRoot(['apt-get', 'install', '-y', '-q', '--no-install-recommends', `/tmp/${basename(deb)}`], {
     timeoutMs: 15 * 60_000,
   });
-  return Date.now() - started;
+  const took = Date.now() - started;
+  const fetched = rootPath('/var/cache/apt/archives');
+  for (const file of readdirSync(fetched).filter((f) => f.endsWith('.deb'))) {
+    if (existsSync(join(archives, file))) continue;
+    const partial = join(archives, `.${file}.${process.pid}.part`);
+    copyFileSync(join(fetched, file), partial);
+    renameSync(partial, join(archives, file));
+  }
+  return took;
 }
 
 async function main(): Promise<void> {
@@ -255,7 +264,11 @@ async function main(): Promise<void> {
   sh('mount', ['--make-rprivate', '/']);
   sh('mount', ['-t', 'proc', 'proc', rootPath('/proc')]);
   sh('mount', ['--rbind', '/dev', rootPath('/dev')]);
-  sh('mount', ['--bind', archives, rootPath('/var/cache/apt/archives')]);
+  // The cached .debs are copied in, and new ones back (renamed into place), rather than
+  // the cache mounted: runs at the same time never share apt's archive lock.
+  for (const deb of readdirSync(archives).filter((f) => f.endsWith('.deb'))) {
+    copyFileSync(join(archives, deb), rootPath(`/var/cache/apt/archives/${deb}`));
+  }
   copyFileSync('/etc/resolv.conf', rootPath('/etc/resolv.conf'));
   // No daemon starts from a maintainer script in here (policy-rc.d), as in any chroot.
   writeFileSync(rootPath('/usr/sbin/policy-rc.d'), '#!/bin/sh\nexit 101\n', { mode: 0o755 });
