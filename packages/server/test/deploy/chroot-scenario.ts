@@ -288,7 +288,7 @@ async function main(): Promise<void> {
   assert.match(inRoot(['id', 'camera-service']), /groups=.*\(video\)/);
   assert.equal(owner(STATE), 'camera-service:camera-service 750');
   assert.equal(owner('/etc/camera-service/jwt-secret'), 'camera-service:camera-service 600');
-  assert.equal(owner('/var/log/camera-service'), 'camera-service:adm 750');
+  assert.equal(owner('/var/log/camera-service'), 'camera-service:camera-service 750');
   for (const dir of ['state', 'recordings', 'snapshots'])
     assert.equal(owner(`${STATE}/${dir}`), 'camera-service:camera-service 750');
   assert.ok(
