@@ -26,6 +26,20 @@ const SYSTEM_TOOLS = [
   { command: 'ffprobe', pkg: 'ffmpeg' },
   { command: 'v4l2-ctl', pkg: 'v4l-utils' },
 ];
+/**
+ * What `npm test` needs besides, for the package tests (issue 17): building the .deb
+ * (dpkg-dev, with binutils' strip), lintian, systemd-analyze, shellcheck, and debootstrap
+ * with zstd for the cached Debian 12 root the package is installed into.
+ */
+const PACKAGE_TOOLS = [
+  { command: 'dpkg-shlibdeps', pkg: 'dpkg-dev' },
+  { command: 'strip', pkg: 'binutils' },
+  { command: 'lintian', pkg: 'lintian' },
+  { command: 'systemd-analyze', pkg: 'systemd' },
+  { command: 'shellcheck', pkg: 'shellcheck' },
+  { command: 'debootstrap', pkg: 'debootstrap' },
+  { command: 'zstd', pkg: 'zstd' },
+];
 /** What `npm test` and `npm run bench` need besides: Chromium, driven by the SDK's and the dashboard's tests. */
 const BROWSER_TOOLS = [{ command: 'chromium', pkg: 'chromium' }];
 /** What `npm run bench` needs besides: nginx and curl, to compare file downloads against. */
@@ -162,7 +176,7 @@ ensureSystemPackages({
     mode === 'bench'
       ? [...SYSTEM_TOOLS, ...BENCH_TOOLS, ...BROWSER_TOOLS, ...PYTHON_TOOLS.slice(0, 1)]
       : mode === 'test'
-        ? [...SYSTEM_TOOLS, ...BROWSER_TOOLS, ...PYTHON_TOOLS]
+        ? [...SYSTEM_TOOLS, ...BROWSER_TOOLS, ...PYTHON_TOOLS, ...PACKAGE_TOOLS]
         : SYSTEM_TOOLS,
 });
 ensureDependencies();

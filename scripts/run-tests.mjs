@@ -43,16 +43,24 @@ const skipsDir = mkdtempSync(join(tmpdir(), 'camera-service-skips-'));
 const skipFiles = [];
 // The reporter Node picks by itself (spec on a terminal, else TAP), and the skip list.
 const reporter = process.stdout.isTTY ? 'spec' : 'tap';
-const runTests = (files, env = {}) => {
+/**
+ * Tests that build and install the Debian package (minutes each, issue 17): run in a pass
+ * of their own after the others, one file at a time, with a longer limit.
+ */
+const HEAVY = ['/server/dist/test/deploy/'];
+const isHeavy = (file) => HEAVY.some((dir) => file.includes(dir));
+const runLabels = [];
+const runTests = (files, env = {}, timeoutMs = 120000, concurrency = 2, label = '') => {
   const skips = join(skipsDir, `run-${skipFiles.length}.jsonl`);
   skipFiles.push(skips);
+  runLabels.push(label);
   return (
     spawnSync(
       process.execPath,
       [
         '--test',
-        '--test-concurrency=2',
-        '--test-timeout=120000',
+        `--test-concurrency=${concurrency}`,
+        `--test-timeout=${timeoutMs}`,
         '--enable-source-maps',
         `--test-reporter=${reporter}`,
         '--test-reporter-destination=stdout',
@@ -92,7 +100,16 @@ function reportSkips(labels) {
   );
 }
 
-const status = runNode ? runTests(selected) : 0;
+const light = runNode ? selected.filter((f) => !isHeavy(f)) : [];
+const heavy = runNode ? selected.filter(isHeavy) : [];
+let status = light.length > 0 ? runTests(light) : 0;
+if (heavy.length > 0) {
+  process.stderr.write(
+    '\n== the package tests: build, lintian, systemd-analyze, install in a Debian 12 root\n',
+  );
+  const heavyStatus = runTests(heavy, {}, 40 * 60_000, 1);
+  if (status === 0) status = heavyStatus;
+}
 // The service's media, camera and capture suites once more, against the embedded relay
 // imitating MediaMTX v1.15 without a GOP cache (the other end of what it supports), so
 // that a behaviour the service relies on holds for both. Only on a whole run, or when
@@ -112,9 +129,15 @@ if (
   process.stderr.write(
     '\n== the same media, camera and capture tests against a MediaMTX v1.15 imitation without GOP cache\n',
   );
-  secondStatus = runTests(second, { TEST_MEDIAMTX_VERSION: '1.15', TEST_GOP_CACHE: 'off' });
+  secondStatus = runTests(
+    second,
+    { TEST_MEDIAMTX_VERSION: '1.15', TEST_GOP_CACHE: 'off' },
+    120000,
+    2,
+    ' (v1.15 imitation run)',
+  );
 }
-reportSkips(['', ' (v1.15 imitation run)']);
+reportSkips(runLabels);
 
 /**
  * The Python SDK's tests with Debian's python3 (where apt installs python3-websockets,

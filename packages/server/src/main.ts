@@ -1,7 +1,7 @@
 /**
  * `camera-service`: parses the command line. With no command it runs the service
  * (daemon.ts); `config`, `keys` and `token` act on the files the configuration names and
- * exit. Every message is a sentence saying what to do.
+ * exit; `mediamtx install` installs a MediaMTX binary (mediamtx-install/). Every message is a sentence saying what to do.
  */
 import { Command, CommanderError } from 'commander';
 import YAML from 'yaml';
@@ -14,11 +14,12 @@ import {
   startDaemon,
   type DaemonOptions,
 } from './daemon.js';
+import { InstallError, installMediaMtx, type InstallOptions } from './mediamtx-install/index.js';
 import { VERSION } from './version.js';
 
 export { EXIT_CONFIG, EXIT_SOFTWARE, EXIT_USAGE } from './daemon.js';
 
-const COMMANDS = ['config', 'keys', 'token'];
+const COMMANDS = ['config', 'keys', 'token', 'mediamtx'];
 
 const HELP_AFTER = `
 With no command, camera-service runs the service (cameras, streams, the JSON-RPC API and
@@ -46,6 +47,9 @@ export async function run(
       'MediaMTX Camera Service: USB and declared cameras as live streams, with a JSON-RPC API.',
     )
     .version(VERSION)
+    // Options of the program only before a command: `mediamtx install --version vX.Y.Z`
+    // is that command's own option, not a request for this program's version.
+    .enablePositionalOptions()
     .exitOverride()
     // Commander's own errors ("unknown option") as ours, with where to look next.
     .configureOutput({
@@ -146,6 +150,31 @@ export async function run(
         mintToken(config, options, io),
       ),
     );
+
+  const mediamtx = program
+    .command('mediamtx')
+    .description('Install the MediaMTX binary that managed mode runs.');
+  mediamtx
+    .command('install')
+    .description(
+      'Install MediaMTX from a release (checked against its SHA-256) or from a file, atomically.',
+    )
+    .option('--from <file>', 'a release archive (.tar.gz) or a mediamtx binary you have')
+    .option('--version <vX.Y.Z>', 'the release to download')
+    .option('--sha256 <hex>', "the archive's SHA-256 (required with --version)")
+    .option('--url-base <url>', 'where releases are downloaded from (a mirror)')
+    .option('--arch <name>', "the release's architecture (default: this machine's)")
+    .option('--to <path>', 'where to install it (default: /usr/local/bin/mediamtx)')
+    .action(async (options: InstallOptions) => {
+      try {
+        await installMediaMtx(options, io);
+        result = 0;
+      } catch (error) {
+        if (!(error instanceof InstallError)) throw error;
+        process.stderr.write(`camera-service: ${error.message}\n`);
+        result = 1;
+      }
+    });
 
   // A word after the options is no command (checked in the root action); set last, so
   // the commands keep refusing extra arguments.

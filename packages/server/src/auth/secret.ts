@@ -1,6 +1,7 @@
 /**
  * Where the JWT secret comes from: the configuration (auth.jwt_secret or
- * CAMERA_SERVICE_AUTH_JWT_SECRET), at least 32 bytes. In development, when none is set,
+ * CAMERA_SERVICE_AUTH_JWT_SECRET), or the file auth.jwt_secret_file names (what the
+ * Debian package writes once at install), at least 32 bytes. In development, when none is set,
  * one is generated into the state directory on first start and reused after, so
  * `npm start` works on a fresh machine; production refuses to start without one.
  */
@@ -20,12 +21,16 @@ export function devSecretPath(config: Config): string {
 
 /** `onGenerated` is told where a development secret was just generated, so the caller can say so. */
 export function resolveJwtSecret(config: Config, onGenerated?: (path: string) => void): string {
-  const configured = config.auth.jwt_secret;
+  const configured = config.auth.jwt_secret ?? readSecretFile(config.auth.jwt_secret_file);
   if (configured !== null) {
     const bytes = Buffer.byteLength(configured, 'utf8');
     if (bytes < MIN_SECRET_BYTES) {
+      const key =
+        config.auth.jwt_secret === null
+          ? `auth.jwt_secret_file (${config.auth.jwt_secret_file})`
+          : 'auth.jwt_secret';
       throw new ConfigError(
-        [`auth.jwt_secret: expected at least ${MIN_SECRET_BYTES} bytes, got ${bytes}. ${HOW_TO}`],
+        [`${key}: expected at least ${MIN_SECRET_BYTES} bytes, got ${bytes}. ${HOW_TO}`],
         'for authentication',
       );
     }
@@ -48,4 +53,26 @@ export function resolveJwtSecret(config: Config, onGenerated?: (path: string) =>
   writeFileAtomic(path, `${secret}\n`);
   onGenerated?.(path);
   return secret;
+}
+
+/** The first line of auth.jwt_secret_file, or null when none is set. */
+function readSecretFile(file: string | null): string | null {
+  if (file === null) return null;
+  try {
+    return (readFileSync(file, 'utf8').split('\n')[0] ?? '').trim();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'EACCES'
+          ? 'cannot be read by the service user (it should be owned by it, mode 0600)'
+          : `cannot be read (${code ?? String(error)})`;
+    throw new ConfigError(
+      [
+        `auth.jwt_secret_file: ${file} ${why}. ${HOW_TO.replace('set auth.jwt_secret', 'write it there')}`,
+      ],
+      'for authentication',
+    );
+  }
 }

@@ -121,6 +121,11 @@ const authSchema = z.strictObject({
     .string({ error: 'expected a secret string of at least 32 bytes' })
     .nullable()
     .default(null),
+  /**
+   * A file holding the secret (its first line), for installs that keep it out of the
+   * configuration (the Debian package: /etc/camera-service/jwt-secret, mode 0600).
+   */
+  jwt_secret_file: nullablePath.default(null),
   jwt_expiry_hours: positiveSeconds('the token lifetime').default(24),
   api_keys_file: path.default('./data/api-keys.json'),
   /** Let anyone watch the streams (RTSP, HLS, WebRTC) without a credential. */

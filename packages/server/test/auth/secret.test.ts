@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { devSecretPath, resolveJwtSecret } from '../../src/auth/index.js';
 import { ConfigError, configSchema } from '../../src/config/index.js';
@@ -21,6 +22,38 @@ describe('JWT secret', () => {
         e instanceof ConfigError &&
         /at least 32 bytes, got 5.*openssl rand -base64 48/.test(e.message),
     );
+  });
+
+  it('reads the secret from auth.jwt_secret_file, its first line', () => {
+    const file = join(tempDir(), 'jwt-secret');
+    writeFileSync(file, `${'f'.repeat(40)}\nignored\n`, { mode: 0o600 });
+    assert.equal(resolveJwtSecret(config({ jwt_secret_file: file }, 'production')), 'f'.repeat(40));
+  });
+
+  it('refuses a secret file that is missing, unreadable or short, naming it', () => {
+    const dir = tempDir();
+    const missing = join(dir, 'none');
+    assert.throws(
+      () => resolveJwtSecret(config({ jwt_secret_file: missing }, 'production')),
+      (e: unknown) => e instanceof ConfigError && e.message.includes(`${missing} does not exist`),
+    );
+    const short = join(dir, 'short');
+    writeFileSync(short, 'tiny\n');
+    assert.throws(
+      () => resolveJwtSecret(config({ jwt_secret_file: short })),
+      (e: unknown) =>
+        e instanceof ConfigError && /jwt_secret_file .*at least 32 bytes, got 4/.test(e.message),
+    );
+    if (process.getuid?.() !== 0) {
+      const locked = join(dir, 'locked');
+      writeFileSync(locked, 'x'.repeat(40));
+      chmodSync(locked, 0);
+      assert.throws(
+        () => resolveJwtSecret(config({ jwt_secret_file: locked })),
+        (e: unknown) =>
+          e instanceof ConfigError && /cannot be read by the service user/.test(e.message),
+      );
+    }
   });
 
   it('refuses to start in production without a secret', () => {
