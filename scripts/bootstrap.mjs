@@ -26,6 +26,15 @@ const SYSTEM_TOOLS = [
 ];
 /** What `npm run bench` needs besides: nginx, to compare file downloads against. */
 const BENCH_TOOLS = [{ command: 'nginx', pkg: 'nginx' }];
+/**
+ * What `npm test` needs besides: nginx and openssl (the TLS proxy test), promtool (the
+ * alert rules' checks and unit tests; Debian ships it in `prometheus`).
+ */
+const TEST_TOOLS = [
+  { command: 'nginx', pkg: 'nginx' },
+  { command: 'openssl', pkg: 'openssl' },
+  { command: 'promtool', pkg: 'prometheus' },
+];
 
 function fail(text) {
   process.stderr.write(`[setup] ${text}\n`);
@@ -127,7 +136,11 @@ if (!['start', 'test', 'bench'].includes(mode))
   fail('usage: bootstrap.mjs start|test|bench [args...]');
 ensureSystemPackages({
   required: mode === 'test',
-  tools: mode === 'bench' ? [...SYSTEM_TOOLS, ...BENCH_TOOLS] : SYSTEM_TOOLS,
+  tools:
+    {
+      bench: [...SYSTEM_TOOLS, ...BENCH_TOOLS],
+      test: [...SYSTEM_TOOLS, ...TEST_TOOLS],
+    }[mode] ?? SYSTEM_TOOLS,
 });
 ensureDependencies();
 build();

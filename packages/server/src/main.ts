@@ -14,11 +14,12 @@ import {
   startDaemon,
   type DaemonOptions,
 } from './daemon.js';
+import { registerOpsCommands } from './ops/commands.js';
 import { VERSION } from './version.js';
 
 export { EXIT_CONFIG, EXIT_SOFTWARE, EXIT_USAGE } from './daemon.js';
 
-const COMMANDS = ['config', 'keys', 'token'];
+const COMMANDS = ['config', 'keys', 'token', 'backup', 'restore', 'deploy'];
 
 const HELP_AFTER = `
 With no command, camera-service runs the service (cameras, streams, the JSON-RPC API and
@@ -146,6 +147,8 @@ export async function run(
         mintToken(config, options, io),
       ),
     );
+
+  registerOpsCommands(program, (code) => (result = code));
 
   // A word after the options is no command (checked in the root action); set last, so
   // the commands keep refusing extra arguments.
