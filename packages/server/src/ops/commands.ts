@@ -89,7 +89,7 @@ export function registerOpsCommands(program: Command, done: (code: number) => vo
     )
     .option(
       '--restart-command <sh>',
-      'how to restart the service when systemd does not run (sh -c; $CAMERA_SERVICE_RELEASE names the release)',
+      'how to restart the service when systemd does not run (sh -c; $DEPLOY_RELEASE names the release, $DEPLOY_ROOT the root)',
     )
     .option('--unit <name>', 'the systemd unit to restart', 'camera-service')
     .option('--health-url <url>', 'the readiness URL (default: from health.host and health.port)')

@@ -36,7 +36,7 @@ import { loadConfig } from '../config/index.js';
 export interface DeployOptions {
   root: string;
   config: string | null;
-  /** Run through `sh -c` instead of systemctl; CAMERA_SERVICE_RELEASE names the release. */
+  /** Run through `sh -c` instead of systemctl; DEPLOY_RELEASE names the release, DEPLOY_ROOT the root (not CAMERA_SERVICE_*: the service reads those as settings). */
   restartCommand: string | null;
   unit: string;
   healthUrl: string | null;
@@ -132,8 +132,8 @@ async function waitReady(
 async function restart(options: DeployOptions, release: string): Promise<void> {
   const env = {
     ...process.env,
-    CAMERA_SERVICE_RELEASE: release,
-    CAMERA_SERVICE_ROOT: options.root,
+    DEPLOY_RELEASE: release,
+    DEPLOY_ROOT: resolve(options.root),
   };
   let command: string;
   let args: string[];
