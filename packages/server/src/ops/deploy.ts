@@ -30,7 +30,7 @@ import {
   symlink,
   unlink,
 } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, posix, resolve } from 'node:path';
 import { loadConfig } from '../config/index.js';
 
 export interface DeployOptions {
@@ -72,11 +72,7 @@ export function inspectRelease(tarball: string): string {
   for (const line of listing.split('\n').filter(Boolean)) {
     const type = line[0];
     // "drwxr-xr-x user/group size date time name[ -> target]"
-    const name = line
-      .split(/\s+/)
-      .slice(5)
-      .join(' ')
-      .replace(/ -> .*$/, '');
+    const [name = '', target] = line.split(/\s+/).slice(5).join(' ').split(' -> ');
     if (!'-dl'.includes(type ?? '?'))
       throw new DeployError(
         `${tarball}: ${name} is neither a file, a directory nor a link: refused.`,
@@ -92,12 +88,23 @@ export function inspectRelease(tarball: string): string {
         `${tarball} holds two top directories (${version} and ${match[1]}): refused.`,
       );
     version = match[1]!;
+    // A link may point within the release only (npm's workspace links are relative).
+    if (
+      type === 'l' &&
+      (target === undefined || !within(top!, posix.join(posix.dirname(name), target)))
+    )
+      throw new DeployError(`${tarball}: the link ${name} points outside the release: refused.`);
     if (rest.join('/') === 'bin/camera-service') hasBin = true;
   }
   if (version === null) throw new DeployError(`${tarball} is empty.`);
   if (!hasBin)
     throw new DeployError(`${tarball} has no camera-service-${version}/bin/camera-service.`);
   return version;
+}
+
+function within(top: string, path: string): boolean {
+  const normal = posix.normalize(path);
+  return normal === top || normal.startsWith(`${top}/`);
 }
 
 /** Where /health/ready answers, from the configuration (or --health-url). */

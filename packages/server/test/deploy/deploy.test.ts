@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { tempDir } from '../helpers/files.js';
 import { BIN, serviceEnv } from '../helpers/process.js';
+import { REPO_ROOT } from '../helpers/repo.js';
 import { within } from '../helpers/wait.js';
 
 async function freePort(): Promise<number> {
@@ -130,13 +131,53 @@ const current = (root: string) => readlinkSync(join(root, 'current'));
 
 describe('camera-service deploy', () => {
   const root = tempDir('camera-service-deploy-');
+  const built = tempDir('camera-service-deploy-');
   after(() => {
-    // The last service started by the restart command.
-    try {
-      process.kill(Number(readFileSync(join(root, 'service.pid'), 'utf8')), 'SIGKILL');
-    } catch {
-      // Not running.
+    // The last service started by the restart command in each root.
+    for (const dir of [root, built]) {
+      try {
+        process.kill(Number(readFileSync(join(dir, 'service.pid'), 'utf8')), 'SIGKILL');
+      } catch {
+        // Not running.
+      }
     }
+  });
+
+  it('deploys a release built by deploy/release/make-release.sh', async () => {
+    const out = tempDir();
+    const made = spawnSync(
+      join(REPO_ROOT, 'deploy', 'release', 'make-release.sh'),
+      [out, '1.2.3'],
+      {
+        encoding: 'utf8',
+        timeout: 180_000,
+      },
+    );
+    assert.equal(made.status, 0, made.stderr);
+    const tarball = made.stdout.trim().split('\n').pop()!;
+    assert.equal(tarball, join(out, 'camera-service-1.2.3.tar.gz'));
+    const sum = readFileSync(`${tarball}.sha256`, 'utf8');
+    assert.equal(spawnSync('sha256sum', ['-c', '-'], { cwd: out, input: sum }).status, 0);
+    const healthPort = await freePort();
+    const env = serviceEnv(join(built, 'data'), {
+      CAMERA_SERVICE_HEALTH_PORT: String(healthPort),
+      CAMERA_SERVICE_SERVER_PORT: String(await freePort()),
+    });
+    writeFileSync(join(built, 'config.yml'), 'logging:\n  level: info\n');
+    writeFileSync(join(built, 'restart.sh'), RESTART, { mode: 0o755 });
+    const result = await deploy(built, tarball, env);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(current(built), 'releases/1.2.3');
+    const { ready_ms } = JSON.parse(result.stdout) as { ready_ms: number };
+    process.stdout.write(`# deploy figures: built release ready ${ready_ms} ms after the switch\n`);
+    // The service runs from the release's own files, not from this checkout.
+    const pid = readFileSync(join(built, 'service.pid'), 'utf8').trim();
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    assert.ok(
+      cmdline.some((arg) => arg.startsWith(join(built, 'releases', '1.2.3'))),
+      cmdline.join(' '),
+    );
+    assert.equal((await fetch(`http://127.0.0.1:${healthPort}/health/ready`)).status, 200);
   });
 
   it('switches when ready, refuses a bad configuration, rolls back a release that never gets ready', async () => {
