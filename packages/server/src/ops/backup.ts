@@ -96,10 +96,19 @@ async function regularFiles(dir: string): Promise<string[]> {
 /** Where each kind of file lives for a configuration (and the file it was read from). */
 function places(config: Config, configFile: string | null) {
   const recordings = resolve(config.storage.recordings_dir);
+  // auth.jwt_secret_file (the Debian package's /etc/camera-service/jwt-secret), where the
+  // configuration has that key; else the secret generated into the state directory.
+  const secretFile = (config.auth as { jwt_secret_file?: string | null }).jwt_secret_file ?? null;
   return {
     config: configFile,
+    state: resolve(config.service.state_dir),
     api_keys: resolve(config.auth.api_keys_file),
-    jwt_secret: config.auth.jwt_secret === null ? devSecretPath(config) : null,
+    jwt_secret:
+      config.auth.jwt_secret !== null
+        ? null
+        : secretFile !== null
+          ? resolve(secretFile)
+          : devSecretPath(config),
     retention: resolve(config.service.state_dir, 'retention.json'),
     journals: join(recordings, '.sessions'),
     recordings,
@@ -297,10 +306,21 @@ async function placeFile(
   await rename(tmp, target);
 }
 
-/** The owner a restored file gets: the file it replaces, else its directory (as root only). */
-async function ownerFor(target: string): Promise<{ uid: number; gid: number } | null> {
+/**
+ * The owner a restored file gets (as root only): the file it replaces; else, for the
+ * service's own files, the owner of its state directory (the service user, so that a
+ * secret restored into /etc is still readable by it); else its nearest directory's.
+ */
+async function ownerFor(
+  target: string,
+  stateDir: string | null,
+): Promise<{ uid: number; gid: number } | null> {
   if (process.getuid?.() !== 0) return null;
-  for (let dir = target; dir !== dirname(dir); dir = dirname(dir)) {
+  const replaced = await stat(target).catch(() => null);
+  if (replaced) return { uid: replaced.uid, gid: replaced.gid };
+  const state = stateDir ? await stat(stateDir).catch(() => null) : null;
+  if (state) return { uid: state.uid, gid: state.gid };
+  for (let dir = dirname(target); dir !== dirname(dir); dir = dirname(dir)) {
     const info = await stat(dir).catch(() => null);
     if (info) return { uid: info.uid, gid: info.gid };
   }
@@ -346,7 +366,8 @@ export async function restoreBackup(
     for (const { entry, target } of targets) {
       const secret = entry.kind === 'jwt_secret' || entry.kind === 'api_keys';
       const mode = secret ? SECRET_MODE : entry.mode & 0o777;
-      await placeFile(join(dir, entry.path), target, mode, await ownerFor(target));
+      const owner = await ownerFor(target, entry.kind === 'config' ? null : where.state);
+      await placeFile(join(dir, entry.path), target, mode, owner);
       written.push(target);
     }
     io.err(
@@ -369,7 +390,7 @@ function targetOf(entry: ManifestEntry, where: ReturnType<typeof places>): strin
     case 'jwt_secret':
       if (!where.jwt_secret)
         throw new BackupError(
-          'The backup holds a generated JWT secret, but the configuration sets auth.jwt_secret: remove it from the configuration or restore without the secret.',
+          'The backup holds a JWT secret file, but the configuration sets auth.jwt_secret itself: remove that key (or restore the configuration from the backup).',
         );
       return where.jwt_secret;
     case 'retention':
