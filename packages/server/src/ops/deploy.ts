@@ -116,24 +116,50 @@ function readyUrl(options: DeployOptions): string {
   return `http://${host}:${health.port}/health/ready`;
 }
 
+/**
+ * Waits for /health/ready to answer 200 from a process started since `since` (its
+ * /health/live uptime says so): an old process still answering is not the new release.
+ */
 async function waitReady(
   url: string,
   timeoutMs: number,
+  since: number | null,
 ): Promise<{ ready: boolean; last: string }> {
   const deadline = performance.now() + timeoutMs;
+  const live =
+    since !== null && url.endsWith('/health/ready')
+      ? url.replace(/\/health\/ready$/, '/health/live')
+      : null;
   let last = 'no answer';
   while (performance.now() < deadline) {
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
       const body = await response.text();
-      if (response.status === 200) return { ready: true, last: body };
-      last = `${response.status} ${body.slice(0, 300)}`;
+      if (response.status === 200) {
+        const uptime = live ? await uptimeSeconds(live) : null;
+        // Rounded to the second by the service, so one second of slack.
+        if (uptime === null || since === null || uptime <= (performance.now() - since) / 1000 + 1)
+          return { ready: true, last: body };
+        last = `ready, but up for ${uptime} s: the process from before the restart is still answering`;
+      } else {
+        last = `${response.status} ${body.slice(0, 300)}`;
+      }
     } catch (error) {
       last = (error as Error).message;
     }
     await new Promise((r) => setTimeout(r, 200));
   }
   return { ready: false, last };
+}
+
+async function uptimeSeconds(url: string): Promise<number | null> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    const body = (await response.json()) as { uptime_seconds?: unknown };
+    return typeof body.uptime_seconds === 'number' ? body.uptime_seconds : null;
+  } catch {
+    return null;
+  }
 }
 
 async function restart(options: DeployOptions, release: string): Promise<void> {
@@ -265,8 +291,9 @@ export async function deploy(
     io.err(`current -> releases/${version}; restarting\n`);
     let ready: { ready: boolean; last: string } = { ready: false, last: '' };
     try {
+      const restarted = performance.now();
       await restart(options, version);
-      ready = await waitReady(url, options.timeoutSeconds * 1000);
+      ready = await waitReady(url, options.timeoutSeconds * 1000, restarted);
     } catch (error) {
       ready = { ready: false, last: (error as Error).message };
     }
@@ -290,7 +317,8 @@ export async function deploy(
     io.err(`rolled back: current -> releases/${previous}; restarting\n`);
     await rename(dir, join(releases, `${version}.failed`)).catch(() => undefined);
     await restart(options, previous);
-    const back = await waitReady(url, options.timeoutSeconds * 1000);
+    // The previous release, restarted or (a restart that did nothing) still running.
+    const back = await waitReady(url, options.timeoutSeconds * 1000, null);
     const rolledBackMs = Math.round(performance.now() - started);
     if (!back.ready)
       throw new DeployError(

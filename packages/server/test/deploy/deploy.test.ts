@@ -3,7 +3,9 @@
  * (no systemd here) by a restart command that stops the running one and starts
  * `<root>/current/bin/camera-service`: a good release is switched to once ready; a release
  * that refuses the configuration changes nothing; a release that never becomes ready is
- * rolled back to the previous one, which answers ready again; old releases are pruned to
+ * rolled back to the previous one, which answers ready again, and so is one whose restart
+ * left the old process answering (its uptime predates the restart); a release built by
+ * deploy/release/make-release.sh deploys and runs from its own files; old releases are pruned to
  * --keep; a tarball with members outside its top directory is refused.
  */
 import assert from 'node:assert/strict';
@@ -116,6 +118,15 @@ async function deploy(root: string, tarball: string, env: NodeJS.ProcessEnv, ext
   return { code, stdout, stderr } satisfies Ran;
 }
 
+/** Polls an async condition until it holds, or fails after `timeoutMs`. */
+async function until(check: () => Promise<boolean>, timeoutMs: number, what: string) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** The release the running service was started from (its RELEASE_MARK). */
 function runningRelease(root: string): string | null {
   const pid = readFileSync(join(root, 'service.pid'), 'utf8').trim();
@@ -217,6 +228,30 @@ describe('camera-service deploy', () => {
     assert.equal(existsSync(join(root, 'releases', '3.0.0')), false);
     assert.equal(readFileSync(join(root, 'service.pid'), 'utf8'), pidBefore, 'not restarted');
     assert.equal((await fetch(ready)).status, 200);
+
+    // A restart that restarts nothing: the old process answering ready is not the new
+    // release (its uptime predates the restart), so this too is rolled back.
+    await until(
+      async () =>
+        (
+          (await (await fetch(`http://127.0.0.1:${healthPort}/health/live`)).json()) as {
+            uptime_seconds: number;
+          }
+        ).uptime_seconds >= 3,
+      10_000,
+      'the running service to be up 3 s',
+    );
+    const stale = await deploy(root, makeRelease(work, '3.5.0'), env, [
+      '--restart-command',
+      'true',
+      '--timeout',
+      '3',
+    ]);
+    assert.equal(stale.code, 1);
+    assert.match(stale.stderr, /the process from before the restart is still answering/);
+    assert.match(stale.stderr, /rolled back to 2\.0\.0/);
+    assert.equal(current(root), 'releases/2.0.0');
+    assert.equal(readFileSync(join(root, 'service.pid'), 'utf8'), pidBefore);
 
     // A release whose service exits at once: never ready, so rolled back.
     const broken = makeRelease(work, '4.0.0', { run: 'echo "crashing on purpose" >&2; exit 1' });
