@@ -12,13 +12,14 @@
  * Environment: BENCH_FILES_COUNT (default 10,000), BENCH_FILES_CALLS (default 1,000),
  * BENCH_FILES_MB (default 200), BENCH_FILES_DOWNLOADS (runs per server, default 9).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { CameraServiceClient } from '@camera-service/sdk';
+import { startNginx as startSharedNginx } from '@camera-service/server/dist/test/helpers/nginx.js';
 import { makeCredentials } from './auth.js';
 import { terminate, track } from './children.js';
 import { fmtMs } from './format.js';
@@ -75,57 +76,28 @@ function download(url: string, headers: Record<string, string>, expected: number
   });
 }
 
+/** nginx serving `root` on a free port (the shared test helper), `sendfile on` as in production. */
 async function startNginx(
   root: string,
   dir: string,
-): Promise<{ url: string; child: ChildProcess; version: string }> {
-  const version = spawnSync('nginx', ['-v'], { encoding: 'utf8' });
-  if (version.error) throw new Error('nginx is not installed (apt-get install nginx)');
+): Promise<{ url: string; child: ChildProcess; version: string; stop: () => Promise<void> }> {
   const port = await freePort();
-  mkdirSync(join(dir, 'logs'), { recursive: true });
-  const conf = join(dir, 'nginx.conf');
-  writeFileSync(
-    conf,
+  const nginx = await startSharedNginx(
+    dir,
     [
-      'daemon off;',
-      // As root, workers would drop to nobody, who cannot read the scratch directory.
-      ...(process.getuid?.() === 0 ? ['user root root;'] : []),
-      'worker_processes 1;',
-      'error_log stderr;',
-      `pid ${join(dir, 'nginx.pid')};`,
-      'events { worker_connections 64; }',
-      'http {',
-      '  access_log off;',
       '  sendfile on;',
       '  tcp_nopush on;',
-      `  client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir};`,
-      `  uwsgi_temp_path ${dir}; scgi_temp_path ${dir};`,
       `  server { listen 127.0.0.1:${port}; root ${root}; }`,
-      '}',
-      '',
     ].join('\n'),
+    port,
   );
-  const child = spawn('nginx', ['-p', dir, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  track(child);
-  const url = `http://127.0.0.1:${port}/`;
-  const deadline = performance.now() + 5000;
-  for (;;) {
-    const up = await new Promise<boolean>((resolve) => {
-      const req = request(url, (res) => {
-        res.resume();
-        resolve(true);
-      });
-      req.on('error', () => resolve(false));
-      req.end();
-    });
-    if (up) break;
-    if (performance.now() > deadline || child.exitCode !== null) {
-      await terminate(child, 1000);
-      throw new Error('nginx did not start');
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return { url, child, version: version.stderr.trim() };
+  track(nginx.child);
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    child: nginx.child,
+    version: nginx.version,
+    stop: nginx.stop,
+  };
 }
 
 const median = (values: number[]) =>

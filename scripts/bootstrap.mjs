@@ -65,6 +65,15 @@ function importable(module) {
 }
 
 const present = (tool) => (tool.module ? importable(tool.module) : onPath(tool.command));
+/**
+ * What `npm test` needs besides: nginx and openssl (the TLS proxy test), promtool (the
+ * alert rules' checks and unit tests; Debian ships it in `prometheus`).
+ */
+const TEST_TOOLS = [
+  { command: 'nginx', pkg: 'nginx' },
+  { command: 'openssl', pkg: 'openssl' },
+  { command: 'promtool', pkg: 'prometheus' },
+];
 
 function fail(text) {
   process.stderr.write(`[setup] ${text}\n`);
@@ -176,7 +185,7 @@ ensureSystemPackages({
     mode === 'bench'
       ? [...SYSTEM_TOOLS, ...BENCH_TOOLS, ...BROWSER_TOOLS, ...PYTHON_TOOLS.slice(0, 1)]
       : mode === 'test'
-        ? [...SYSTEM_TOOLS, ...BROWSER_TOOLS, ...PYTHON_TOOLS, ...PACKAGE_TOOLS]
+        ? [...SYSTEM_TOOLS, ...TEST_TOOLS, ...BROWSER_TOOLS, ...PYTHON_TOOLS, ...PACKAGE_TOOLS]
         : SYSTEM_TOOLS,
 });
 ensureDependencies();

@@ -57,7 +57,12 @@ import {
   probeLimiter,
   registerFilesMethods,
 } from './files/index.js';
-import { HealthRegistry, ServiceMetrics, healthHandler } from './health/index.js';
+import {
+  HealthRegistry,
+  ServiceMetrics,
+  certificateNotAfter,
+  healthHandler,
+} from './health/index.js';
 import type { Logger } from './logging/index.js';
 import { MediaPlane, registerMediaMethods, type ResolvedMode } from './media/index.js';
 import { Dispatcher, MethodRegistry } from './rpc/index.js';
@@ -279,6 +284,9 @@ export class App {
       if (isStreamRequest(req)) live(req, socket, head);
       else this.ws.handleUpgrade(req, socket, head);
     });
+    // For the certificate-expiry alert: the one served until the next restart.
+    if (config.server.tls.cert)
+      this.metrics.setCertificateExpiry(certificateNotAfter(config.server.tls.cert));
 
     this.#healthServer = createHttpServer(
       { cert: null, key: null },
@@ -390,6 +398,9 @@ export class App {
       log: captureLog,
       config: () => this.#config.current,
       probes,
+    });
+    this.recordings.on('status', (event) => {
+      if (event.status === 'FAILED') this.metrics.recordingFailed();
     });
     this.files = new FilesService({
       config: () => this.#config.current,

@@ -15,11 +15,12 @@ import {
   type DaemonOptions,
 } from './daemon.js';
 import { InstallError, installMediaMtx, type InstallOptions } from './mediamtx-install/index.js';
+import { registerOpsCommands } from './ops/commands.js';
 import { VERSION } from './version.js';
 
 export { EXIT_CONFIG, EXIT_SOFTWARE, EXIT_USAGE } from './daemon.js';
 
-const COMMANDS = ['config', 'keys', 'token', 'mediamtx'];
+const COMMANDS = ['config', 'keys', 'token', 'mediamtx', 'backup', 'restore', 'deploy'];
 
 const HELP_AFTER = `
 With no command, camera-service runs the service (cameras, streams, the JSON-RPC API and
@@ -175,6 +176,8 @@ export async function run(
         result = 1;
       }
     });
+
+  registerOpsCommands(program, (code) => (result = code));
 
   // A word after the options is no command (checked in the root action); set last, so
   // the commands keep refusing extra arguments.

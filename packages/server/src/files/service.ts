@@ -399,6 +399,19 @@ export class FilesService {
         this.set({ kind: 'snapshots' }, snapshots.count);
       },
     });
+    const config = this.#options.config;
+    new Gauge({
+      name: 'camera_service_storage_threshold_percent',
+      help: 'The configured storage thresholds (storage.warn_percent, block_percent, critical_percent), by level.',
+      labelNames: ['level'],
+      registers: [registry],
+      collect() {
+        const s = config().storage;
+        this.set({ level: 'warn' }, s.warn_percent);
+        this.set({ level: 'block' }, s.block_percent);
+        this.set({ level: 'critical' }, s.critical_percent);
+      },
+    });
     new Gauge({
       name: 'camera_service_storage_usage_percent',
       help: 'Use of the volume holding the recordings, in percent.',

@@ -6,7 +6,7 @@ export type {
   HealthStatus,
   SystemReport,
 } from './registry.js';
-export { ServiceMetrics } from './metrics.js';
+export { ServiceMetrics, certificateNotAfter } from './metrics.js';
 export type { CallObservation, CpuUsage, DropListener, RequestTotals } from './metrics.js';
 export { healthHandler } from './server.js';
 export type { HealthRoutesOptions } from './server.js';

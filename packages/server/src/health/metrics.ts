@@ -3,6 +3,8 @@
  * returns. Method labels come from the dispatcher, which folds unknown names into
  * `(unknown)`, so a client cannot blow up the series count.
  */
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface CallObservation {
@@ -38,6 +40,9 @@ export class ServiceMetrics {
   readonly #duration: Histogram<'method' | 'outcome'>;
   readonly #connections: Gauge;
   readonly #dropped: Counter<'listener' | 'reason'>;
+  readonly #recordingFailures: Counter;
+  /** Registered only when TLS is served: an unlabelled gauge would otherwise read 0 (expired). */
+  #certificateExpiry: Gauge | undefined;
   /** Labelled children by `method\0outcome`: a lookup per call instead of label hashing. */
   readonly #series = new Map<
     string,
@@ -79,6 +84,11 @@ export class ServiceMetrics {
       labelNames: ['listener', 'reason'],
       registers: [this.registry],
     });
+    this.#recordingFailures = new Counter({
+      name: 'camera_service_recording_failures_total',
+      help: 'Recordings that ended as FAILED (ffmpeg died, the stream stalled, the output vanished).',
+      registers: [this.registry],
+    });
     this.#cpuTimer = setInterval(() => this.#sampleCpu(), CPU_SAMPLE_MS);
     this.#cpuTimer.unref();
   }
@@ -106,6 +116,21 @@ export class ServiceMetrics {
   /** A connection or request refused or cut to protect the service (a cap, a deadline, a slow reader). */
   dropped(listener: DropListener, reason: string): void {
     this.#dropped.inc({ listener, reason });
+  }
+
+  /** A recording ended as FAILED. */
+  recordingFailed(): void {
+    this.#recordingFailures.inc();
+  }
+
+  /** The served certificate's notAfter, as read at start (the service serves that one until restarted). */
+  setCertificateExpiry(notAfter: Date): void {
+    this.#certificateExpiry ??= new Gauge({
+      name: 'camera_service_tls_certificate_expiry_timestamp_seconds',
+      help: 'When the certificate the API port serves expires (Unix time); absent without TLS.',
+      registers: [this.registry],
+    });
+    this.#certificateExpiry.set(Math.floor(notAfter.getTime() / 1000));
   }
 
   requestTotals(): RequestTotals {
@@ -143,6 +168,11 @@ export class ServiceMetrics {
     this.#cpuPercent = wallMicros > 0 ? round((busyMicros / wallMicros) * 100, 1) : 0;
     this.#cpuSample = { at: now, usage };
   }
+}
+
+/** A PEM certificate file's notAfter (the first certificate of a chain: the server's own). */
+export function certificateNotAfter(path: string): Date {
+  return new Date(new X509Certificate(readFileSync(path)).validTo);
 }
 
 function round(value: number, digits: number): number {

@@ -95,6 +95,9 @@ describe('a recording whose output vanishes', () => {
       const admin = await t.connect({ as: 'admin' });
       assert.equal(await codeOf(admin.request('get_storage_info', {})), -1012);
       assert.ok(!events.seen.some((u) => u.status === 'STOPPED'), 'nothing ended STOPPED');
+      // Both counted for the RecordingFailed alert.
+      const { body } = await t.app.metrics.exposition();
+      assert.match(body, /^camera_service_recording_failures_total 2$/m);
 
       // Recording again makes the directory anew.
       const third = await startWritten(t, operator);
