@@ -60,7 +60,16 @@ describe('the dashboard over WebRTC with real MediaMTX', { skip: SKIP }, () => {
         }
       });
       await signIn(page, d.baseUrl, await d.t.token('viewer'), '?player=webrtc');
-      const playing = await waitPlaying(page, 'test0', 60_000);
+      const playing = await waitPlaying(page, 'test0', 60_000).catch(async (error: Error) => {
+        // What the tile says (the player's sentence) and what the WHEP offers got.
+        const tile = await page
+          .locator('video[data-stream="test0"]')
+          .evaluate((v) => v.closest('li')?.textContent ?? '')
+          .catch(() => '');
+        throw new Error(
+          `test0 did not play over WebRTC: ${error.message.split('\n')[0]}; the tile says "${tile.trim()}"; WHEP answers: ${JSON.stringify(whep)}`,
+        );
+      });
       assert.equal(playing.path, 'webrtc');
       assert.equal(playing.videoWidth, 320);
       const offer = whep.find((w) => w.status === 201);
