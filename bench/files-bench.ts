@@ -12,15 +12,15 @@
  * Environment: BENCH_FILES_COUNT (default 10,000), BENCH_FILES_CALLS (default 1,000),
  * BENCH_FILES_MB (default 200), BENCH_FILES_DOWNLOADS (runs per server, default 9).
  */
-import { spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { type ChildProcess } from 'node:child_process';
+import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { CameraServiceClient } from '@camera-service/sdk';
 import { startNginx as startSharedNginx } from '@camera-service/server/dist/test/helpers/nginx.js';
 import { makeCredentials } from './auth.js';
+import { writeRandomFile } from './download-fixture.js';
 import { terminate, track } from './children.js';
 import { fmtMs } from './format.js';
 import { envNumber, measured, type Section, type SectionContext } from './section.js';
@@ -115,14 +115,7 @@ async function measure(context: SectionContext, report: FilesReport): Promise<vo
     writeFileSync(join(recordings, name), Buffer.alloc(i % 1000));
     utimesSync(join(recordings, name), base + i, base + i);
   }
-  const block = randomBytes(1024 * 1024);
-  const fd = openSync(join(recordings, BIG), 'w');
-  for (let i = 0; i < megabytes; i += 1) writeSync(fd, block);
-  closeSync(fd);
-  const bigBytes = megabytes * block.length;
-  // Written back before anything is timed: dirty pages being flushed during a download
-  // would slow whichever server happens to run then.
-  spawnSync('sync');
+  const bigBytes = writeRandomFile(join(recordings, BIG), megabytes);
 
   const credentials = await makeCredentials(join(dir, 'api-keys.json'));
   let server: ServerHandle | undefined;

@@ -12,11 +12,11 @@
  * (default 100), BENCH_PYTHON_DOWNLOADS (runs per client, default 3), TEST_PYTHON (the
  * interpreter; default /usr/bin/python3).
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeCredentials } from './auth.js';
+import { curlDownload, writeRandomFile } from './download-fixture.js';
 import { terminate, track } from './children.js';
 import { envNumber, measured, type Section, type SectionContext } from './section.js';
 import { startServer, type ServerHandle } from './server-process.js';
@@ -71,41 +71,12 @@ function runScript(context: SectionContext, python: string, args: string[], time
   });
 }
 
-/** curl to a file; its own figures: bytes and seconds. */
-function curlOnce(url: string, token: string, to: string, expected: number): number {
-  const result = spawnSync(
-    'curl',
-    [
-      '-sS',
-      '-f',
-      '-o',
-      to,
-      '-H',
-      `Authorization: Bearer ${token}`,
-      '-w',
-      '%{size_download} %{time_total}',
-      url,
-    ],
-    { encoding: 'utf8', timeout: 120_000 },
-  );
-  if (result.error) throw new Error(`curl could not run: ${result.error.message}`);
-  if (result.status !== 0) throw new Error(`curl failed (${result.status}): ${result.stderr}`);
-  const [bytes, seconds] = result.stdout.trim().split(' ').map(Number);
-  if (bytes !== expected) throw new Error(`curl: ${bytes} of ${expected} bytes`);
-  return expected / 1e6 / (seconds ?? Infinity);
-}
-
 async function measure(context: SectionContext, report: PythonReport): Promise<void> {
   const { seconds, megabytes, downloads, python } = report.settings;
   const dir = context.scratchDir;
   const recordings = join(dir, 'recordings');
   mkdirSync(recordings, { recursive: true });
-  const block = randomBytes(1024 * 1024);
-  const fd = openSync(join(recordings, BIG), 'w');
-  for (let i = 0; i < megabytes; i += 1) writeSync(fd, block);
-  closeSync(fd);
-  const bytes = megabytes * block.length;
-  spawnSync('sync');
+  const bytes = writeRandomFile(join(recordings, BIG), megabytes);
 
   const credentials = await makeCredentials(join(dir, 'api-keys.json'));
   let server: ServerHandle | undefined;
@@ -149,7 +120,7 @@ async function measure(context: SectionContext, report: PythonReport): Promise<v
     };
     const curlRun = () => {
       rmSync(to, { force: true });
-      return curlOnce(url, token, to, bytes);
+      return curlDownload(url, token, to, bytes);
     };
     // Warm up both (page cache), then alternate, so each pair saw the same machine.
     await sdkRun();

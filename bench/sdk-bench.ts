@@ -13,14 +13,12 @@
  * client and concurrency, default 3), BENCH_SDK_MB (default 100), BENCH_SDK_DOWNLOADS
  * (runs per downloader, default 5).
  */
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { CameraServiceClient } from '@camera-service/sdk';
 import { makeCredentials } from './auth.js';
-import { track } from './children.js';
+import { curlDownload, writeRandomFile } from './download-fixture.js';
 import { envNumber, measured, type Section, type SectionContext } from './section.js';
 import { startServer, type ServerHandle } from './server-process.js';
 import { LatencyRecorder, type LatencySummary } from './stats.js';
@@ -91,38 +89,12 @@ async function drive(ping: Pinger, calls: number, concurrency: number): Promise<
   return { callsPerSecond: calls / seconds, latency: latency.summary() };
 }
 
-function curl(url: string, token: string, to: string, bytes: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(
-      'curl',
-      ['-sS', '-f', '-o', to, '-H', `Authorization: Bearer ${token}`, url],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    track(child);
-    let stderr = '';
-    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const seconds = (performance.now() - started) / 1000;
-      if (code !== 0) reject(new Error(`curl exited with ${code}: ${stderr.trim()}`));
-      else if (statSync(to).size !== bytes)
-        reject(new Error(`curl wrote ${statSync(to).size} bytes`));
-      else resolve(bytes / 1e6 / seconds);
-    });
-  });
-}
-
 async function measure(context: SectionContext, report: SdkReport): Promise<void> {
   const { calls, runs, megabytes, downloads } = report.settings;
   const dir = context.scratchDir;
   const recordings = join(dir, 'recordings');
   mkdirSync(recordings, { recursive: true });
-  const block = randomBytes(1024 * 1024);
-  const fd = openSync(join(recordings, FILE), 'w');
-  for (let i = 0; i < megabytes; i += 1) writeSync(fd, block);
-  closeSync(fd);
-  const bytes = megabytes * block.length;
+  const bytes = writeRandomFile(join(recordings, FILE), megabytes);
   const credentials = await makeCredentials(join(dir, 'api-keys.json'));
   let server: ServerHandle | undefined;
   let sdk: CameraServiceClient | undefined;
@@ -175,7 +147,7 @@ async function measure(context: SectionContext, report: SdkReport): Promise<void
     };
     const viaCurl = async () => {
       const to = join(out, 'curl.mp4');
-      const mbs = await curl(httpUrl, credentials.adminJwt, to, bytes);
+      const mbs = curlDownload(httpUrl, credentials.adminJwt, to, bytes);
       rmSync(to);
       return mbs;
     };

@@ -16,6 +16,25 @@ export type HttpAuthResult =
 
 const CHALLENGE = { 'www-authenticate': 'Bearer realm="camera-service"' };
 
+/**
+ * The HTTP answer to a credential the authenticator refused: 401 with a Bearer challenge,
+ * or 429 with Retry-After while the login throttle holds. Anything else is rethrown.
+ */
+export function authFailure(error: unknown): HttpAuthResult & { ok: false } {
+  if (error instanceof AuthFailure)
+    return { ok: false, status: 401, message: error.message, headers: CHALLENGE };
+  if (error instanceof RateLimited) {
+    const data = error.data as { retry_after: number };
+    return {
+      ok: false,
+      status: 429,
+      message: error.message,
+      headers: { 'retry-after': String(data.retry_after) },
+    };
+  }
+  throw error;
+}
+
 export function credentialOf(req: IncomingMessage): string | undefined {
   const header = req.headers.authorization;
   if (typeof header === 'string') {
@@ -50,18 +69,7 @@ export async function authorizeRequest(
   try {
     principal = await authenticator.authenticate(token, remote, target);
   } catch (error) {
-    if (error instanceof AuthFailure)
-      return { ok: false, status: 401, message: error.message, headers: CHALLENGE };
-    if (error instanceof RateLimited) {
-      const data = error.data as { retry_after: number };
-      return {
-        ok: false,
-        status: 429,
-        message: error.message,
-        headers: { 'retry-after': String(data.retry_after) },
-      };
-    }
-    throw error;
+    return authFailure(error);
   }
   if (!roleSatisfies(principal.role, required)) {
     authenticator.denied(principal, remote, target, required);

@@ -7,7 +7,7 @@ export { authContracts, authenticate } from './contracts.js';
 export { AuthFailure, RateLimited } from './errors.js';
 export type { AuthFailureReason } from './errors.js';
 export { FailureThrottle } from './failure-throttle.js';
-export { authorizeRequest, credentialOf, guardRequest } from './http.js';
+export { authFailure, authorizeRequest, credentialOf, guardRequest } from './http.js';
 export type { HttpAuthResult } from './http.js';
 export { JwtService, parseTtl } from './jwt.js';
 export type { MintOptions, VerifiedToken } from './jwt.js';

@@ -12,9 +12,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  AuthFailure,
-  RateLimited,
   SESSION_COOKIE,
+  authFailure,
   authorizeRequest,
   credentialOf,
   hashOf,
@@ -105,7 +104,7 @@ export async function authorizeDashboard(
       try {
         principal = await auth.authenticator.authenticate(token, remote, target);
       } catch (error) {
-        return failure(error);
+        return authFailure(error);
       }
     }
   }
@@ -129,27 +128,6 @@ export async function authorizeDashboard(
     };
   }
   return { ok: true, principal };
-}
-
-function failure(error: unknown): HttpAuthResult {
-  if (error instanceof AuthFailure) {
-    return {
-      ok: false,
-      status: 401,
-      message: error.message,
-      headers: { 'www-authenticate': 'Bearer realm="camera-service"' },
-    };
-  }
-  if (error instanceof RateLimited) {
-    const data = error.data as { retry_after: number };
-    return {
-      ok: false,
-      status: 429,
-      message: error.message,
-      headers: { 'retry-after': String(data.retry_after) },
-    };
-  }
-  throw error;
 }
 
 export function isSessionRequest(req: IncomingMessage): boolean {
@@ -259,7 +237,7 @@ export function sessionHandler(
     try {
       created = await auth.sessions.create(token, remote);
     } catch (error) {
-      const result = failure(error);
+      const result = authFailure(error);
       if (!result.ok) sendJson(res, result.status, { error: result.message }, result.headers);
       return;
     }

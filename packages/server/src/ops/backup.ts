@@ -96,9 +96,9 @@ async function regularFiles(dir: string): Promise<string[]> {
 /** Where each kind of file lives for a configuration (and the file it was read from). */
 function places(config: Config, configFile: string | null) {
   const recordings = resolve(config.storage.recordings_dir);
-  // auth.jwt_secret_file (the Debian package's /etc/camera-service/jwt-secret), where the
-  // configuration has that key; else the secret generated into the state directory.
-  const secretFile = (config.auth as { jwt_secret_file?: string | null }).jwt_secret_file ?? null;
+  // auth.jwt_secret_file (the Debian package's /etc/camera-service/jwt-secret) when set;
+  // else the secret generated into the state directory.
+  const secretFile = config.auth.jwt_secret_file ?? null;
   return {
     config: configFile,
     state: resolve(config.service.state_dir),
