@@ -2,8 +2,10 @@
 // Runs the compiled test files with Node's test runner. A compiled test whose source
 // was deleted is skipped, so a stale dist/ cannot run ghost tests. At the end it names
 // every test and suite that was skipped, with its reason (skip-reporter.mjs).
-// Then the Python SDK's pytest suite (sdk-python/tests) against the real service, on a
-// whole run or when a filter names sdk-python (`sdk-python` or `sdk-python/tests/test_x.py`).
+// In this order: the Node tests; on a whole run the media, camera and capture tests again
+// against a MediaMTX v1.15 imitation; the Python SDK's pytest suite (sdk-python/tests)
+// against the real service, on a whole run or when a filter names sdk-python
+// (`sdk-python` or `sdk-python/tests/test_x.py`); last the package tests, one at a time.
 // Usage: node scripts/run-tests.mjs [filter...]   (filters match test file paths)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -103,13 +105,6 @@ function reportSkips(labels) {
 const light = runNode ? selected.filter((f) => !isHeavy(f)) : [];
 const heavy = runNode ? selected.filter(isHeavy) : [];
 let status = light.length > 0 ? runTests(light) : 0;
-if (heavy.length > 0) {
-  process.stderr.write(
-    '\n== the package tests: build, lintian, systemd-analyze, install in a Debian 12 root\n',
-  );
-  const heavyStatus = runTests(heavy, {}, 40 * 60_000, 1);
-  if (status === 0) status = heavyStatus;
-}
 // The service's media, camera and capture suites once more, against the embedded relay
 // imitating MediaMTX v1.15 without a GOP cache (the other end of what it supports), so
 // that a behaviour the service relies on holds for both. Only on a whole run, or when
@@ -136,6 +131,16 @@ if (
     2,
     ' (v1.15 imitation run)',
   );
+}
+const pythonStatus = runPython ? runPytest() : 0;
+// Last: building and installing the package leaves the disk busy writing back for a
+// while, which would slow the real-time test patterns of the timing tests run after it.
+if (heavy.length > 0) {
+  process.stderr.write(
+    '\n== the package tests: build, lintian, systemd-analyze, install in a Debian 12 root\n',
+  );
+  const heavyStatus = runTests(heavy, {}, 40 * 60_000, 1);
+  if (status === 0) status = heavyStatus;
 }
 reportSkips(runLabels);
 
@@ -170,5 +175,4 @@ function runPytest() {
   if (result.error) process.stderr.write(`pytest could not run: ${result.error.message}\n`);
   return result.status ?? 1;
 }
-const pythonStatus = runPython ? runPytest() : 0;
 process.exit(status !== 0 ? status : secondStatus !== 0 ? secondStatus : pythonStatus);
