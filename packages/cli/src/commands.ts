@@ -204,6 +204,25 @@ function describeNotification(method: string, params: unknown): string {
   return `${time}  ${method}  ${JSON.stringify(params)}`;
 }
 
+/** A command without arguments that shows one call's result: as keys and values, or JSON. */
+function show(
+  words: string[],
+  summary: string,
+  call: (client: CameraServiceClient) => Promise<object>,
+): Command {
+  return {
+    words,
+    args: '',
+    summary,
+    options: [],
+    required: 0,
+    async run(ctx) {
+      const result = await call(await ctx.client());
+      ctx.out.result(result, () => keyValues(result));
+    },
+  };
+}
+
 export const COMMANDS: Command[] = [
   {
     words: ['cameras'],
@@ -345,28 +364,14 @@ export const COMMANDS: Command[] = [
   },
   ...fileCommands('recordings'),
   ...fileCommands('snapshots'),
-  {
-    words: ['storage'],
-    args: '',
-    summary: 'Show disk space, file counts and the retention policy.',
-    options: [],
-    required: 0,
-    async run(ctx) {
-      const result = await (await ctx.client()).getStorageInfo();
-      ctx.out.result(result, () => keyValues(result));
-    },
-  },
-  {
-    words: ['retention', 'get'],
-    args: '',
-    summary: 'Show the retention policy.',
-    options: [],
-    required: 0,
-    async run(ctx) {
-      const result = (await (await ctx.client()).getStorageInfo()).retention;
-      ctx.out.result(result, () => keyValues(result));
-    },
-  },
+  show(['storage'], 'Show disk space, file counts and the retention policy.', (c) =>
+    c.getStorageInfo(),
+  ),
+  show(
+    ['retention', 'get'],
+    'Show the retention policy.',
+    async (c) => (await c.getStorageInfo()).retention,
+  ),
   {
     words: ['retention', 'set'],
     args: '',
@@ -402,39 +407,13 @@ export const COMMANDS: Command[] = [
       ctx.out.result(result, () => result.message);
     },
   },
-  {
-    words: ['metrics'],
-    args: '',
-    summary: "Show the service's metrics.",
-    options: [],
-    required: 0,
-    async run(ctx) {
-      const result = await (await ctx.client()).getMetrics();
-      ctx.out.result(result, () => keyValues(result));
-    },
-  },
-  {
-    words: ['server-info'],
-    args: '',
-    summary: "Show the service's version, capabilities and limits.",
-    options: [],
-    required: 0,
-    async run(ctx) {
-      const result = await (await ctx.client()).getServerInfo();
-      ctx.out.result(result, () => keyValues(result));
-    },
-  },
-  {
-    words: ['health'],
-    args: '',
-    summary: "Show the service's status and its components' health (get_status).",
-    options: [],
-    required: 0,
-    async run(ctx) {
-      const result = await (await ctx.client()).getStatus();
-      ctx.out.result(result, () => keyValues(result));
-    },
-  },
+  show(['metrics'], "Show the service's metrics.", (c) => c.getMetrics()),
+  show(['server-info'], "Show the service's version, capabilities and limits.", (c) =>
+    c.getServerInfo(),
+  ),
+  show(['health'], "Show the service's status and its components' health (get_status).", (c) =>
+    c.getStatus(),
+  ),
   {
     words: ['ping'],
     args: '',

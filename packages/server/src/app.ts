@@ -66,7 +66,7 @@ import {
 import type { Logger } from './logging/index.js';
 import { MediaPlane, registerMediaMethods, type ResolvedMode } from './media/index.js';
 import { Dispatcher, MethodRegistry } from './rpc/index.js';
-import { registerSystemMethods } from './system/index.js';
+import { SERVER_CAPABILITIES, SUPPORTED_FORMATS, registerSystemMethods } from './system/index.js';
 import {
   ClientResolver,
   WsServer,
@@ -489,19 +489,8 @@ export class App {
         name: 'MediaMTX Camera Service',
         version: VERSION,
         apiVersion: API_VERSION,
-        capabilities: [
-          'json-rpc-2.0',
-          'batch',
-          'notifications',
-          'jwt',
-          'api-keys',
-          'hot-plug',
-          'snapshots',
-          'recordings',
-          'segments',
-        ],
-        // Recording containers and the snapshot image format.
-        supportedFormats: ['mp4', 'mkv', 'jpg'],
+        capabilities: [...SERVER_CAPABILITIES],
+        supportedFormats: [...SUPPORTED_FORMATS],
       },
       methods: this.methods,
       health: this.health,

@@ -7,6 +7,21 @@ const healthStatus = z
   .enum(['healthy', 'degraded', 'unhealthy'])
   .describe('healthy; degraded: works in part; unhealthy: a component does not work.');
 
+/** What get_server_info says the service can do: the same in its answers and its examples. */
+export const SERVER_CAPABILITIES = [
+  'json-rpc-2.0',
+  'batch',
+  'notifications',
+  'jwt',
+  'api-keys',
+  'hot-plug',
+  'snapshots',
+  'recordings',
+  'segments',
+] as const;
+/** Recording containers and the snapshot image format. */
+export const SUPPORTED_FORMATS = ['mp4', 'mkv', 'jpg'] as const;
+
 export const ping = defineMethod({
   name: 'ping',
   summary: 'Checks that the server answers. Returns "pong".',
@@ -50,18 +65,8 @@ export const getServerInfo = defineMethod({
         name: 'MediaMTX Camera Service',
         version: '0.1.0',
         api_version: '1.0',
-        capabilities: [
-          'json-rpc-2.0',
-          'batch',
-          'notifications',
-          'jwt',
-          'api-keys',
-          'hot-plug',
-          'snapshots',
-          'recordings',
-          'segments',
-        ],
-        supported_formats: ['mp4', 'mkv', 'jpg'],
+        capabilities: [...SERVER_CAPABILITIES],
+        supported_formats: [...SUPPORTED_FORMATS],
         max_cameras: 16,
         methods: ['authenticate', 'get_camera_list', 'get_camera_status', 'ping', 'take_snapshot'],
         limits: { max_message_bytes: 65536, max_batch_requests: 50, max_connections: 100 },

@@ -1,3 +1,11 @@
 export { registerSystemMethods } from './methods.js';
 export type { ServerIdentity, SystemDeps } from './methods.js';
-export { systemContracts, ping, getServerInfo, getStatus, getMetrics } from './contracts.js';
+export {
+  SERVER_CAPABILITIES,
+  SUPPORTED_FORMATS,
+  systemContracts,
+  ping,
+  getServerInfo,
+  getStatus,
+  getMetrics,
+} from './contracts.js';

@@ -100,6 +100,25 @@ describe('dashboard sessions', () => {
     assert.equal(form.status, 415);
   });
 
+  it('answers hostile sign-in bodies with 400 and a sentence, and keeps serving', async () => {
+    const json = { 'content-type': 'application/json', origin };
+    const cases: [string, string | Buffer, RegExp][] = [
+      ['10 MB', Buffer.alloc(10 * 1024 * 1024, 0x61), /larger than 16384 bytes/],
+      ['broken JSON', '{"token": ', /not JSON of the form/],
+      ['null', 'null', /Give the credential as/],
+      ['a number token', '{"token": 5}', /Give the credential as/],
+      ['an empty token', '{"token": ""}', /Give the credential as/],
+    ];
+    for (const [what, body, message] of cases) {
+      const reply = await request(port, 'POST', '/session', { headers: json, body });
+      assert.equal(reply.status, 400, what);
+      assert.match(String(reply.json().error), message, what);
+      assert.equal(reply.headers['set-cookie'], undefined, what);
+    }
+    const { reply } = await signIn(port, await t.token('viewer'));
+    assert.equal(reply.status, 200, 'a valid sign-in still works after them');
+  });
+
   it('opens /ws already authenticated with the cookie and the own Origin; refuses a foreign Origin', async () => {
     const { cookie } = await signIn(port, await t.token('operator'));
     const ws = new WebSocket(t.wsUrl, { headers: { cookie, origin } });
